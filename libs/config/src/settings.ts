@@ -1,0 +1,112 @@
+import { parseDuration, SUBJECT_PREFIX, QUEUE_NAME } from "@taskorch/domain";
+import { z } from "zod";
+
+/** One environment variable: its name, default (as text, like the env), meaning and parser. */
+export interface Setting<T> {
+  env: string;
+  default: string | undefined;
+  description: string;
+  schema: z.ZodType<T, any>;
+}
+
+function setting<T>(env: string, def: string | undefined, description: string, schema: z.ZodType<T, any>): Setting<T> {
+  return { env, default: def, description, schema };
+}
+
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: "custom", message: 'expected a positive duration such as "500ms", "10s", "1m" or "1h"' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const int = (min: number, max: number) =>
+  z.string().transform((text, ctx) => {
+    const n = Number(text);
+    if (!/^-?\d+$/.test(text.trim()) || n < min || n > max) {
+      ctx.addIssue({ code: "custom", message: `expected a whole number from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const bool = z.string().transform((text, ctx) => {
+  const t = text.trim().toLowerCase();
+  if (["true", "1", "yes", "on"].includes(t)) return true;
+  if (["false", "0", "no", "off", ""].includes(t)) return false;
+  ctx.addIssue({ code: "custom", message: 'expected "true" or "false"' });
+  return z.NEVER;
+});
+
+const str = z.string().trim();
+
+const url = (protocols: string[]) =>
+  z.string().transform((text, ctx) => {
+    const parts = text.split(",").map((s) => s.trim());
+    for (const part of parts) {
+      let ok = false;
+      try {
+        ok = protocols.includes(new URL(part).protocol);
+      } catch {
+        ok = false;
+      }
+      if (!ok) {
+        ctx.addIssue({ code: "custom", message: `expected a URL starting with ${protocols.join(" or ")}//` });
+        return z.NEVER;
+      }
+    }
+    return text.trim();
+  });
+
+const queueList = z.string().transform((text, ctx) => {
+  const queues = [...new Set(text.split(",").map((q) => q.trim()).filter(Boolean))];
+  const bad = queues.find((q) => !QUEUE_NAME.test(q));
+  if (queues.length === 0 || bad !== undefined) {
+    ctx.addIssue({ code: "custom", message: "expected a comma-separated list of queue names (letters, digits, '_' or '-')" });
+    return z.NEVER;
+  }
+  return queues;
+});
+
+/**
+ * Every setting taskorch reads, with the seed's names and defaults where the seed has one.
+ * docs/configuration.md is generated from this table (`make docs`).
+ */
+export const SETTINGS = {
+  databaseUrl: setting("DATABASE_URL", undefined, "PostgreSQL connection string, e.g. postgres://user@host:5432/db?sslmode=disable. Required by scheduler and coordinator.", url(["postgres:", "postgresql:"])),
+  databasePoolSize: setting("DATABASE_POOL_SIZE", "10", "Maximum Postgres connections per process.", int(1, 1000)),
+  natsUrl: setting("NATS_URL", "nats://127.0.0.1:4222", "NATS server URL(s), comma-separated.", url(["nats:", "tls:", "ws:", "wss:"])),
+  natsPrefix: setting("NATS_PREFIX", "taskorch", "Prefix of every NATS subject and JetStream stream this cluster uses.", z.string().regex(SUBJECT_PREFIX, "expected 1-32 letters, digits, '_' or '-'")),
+  grpcHost: setting("GRPC_HOST", "0.0.0.0", "Address the gRPC server binds to.", str),
+  grpcPort: setting("GRPC_PORT", undefined, "gRPC port of this service (scheduler default 50051, coordinator default 50052).", int(0, 65535).optional()),
+  coordinatorGrpcPort: setting("COORDINATOR_GRPC_PORT", "50052", "gRPC port of the coordinator when it runs inside all-in-one.", int(0, 65535)),
+  metricsHost: setting("METRICS_HOST", "0.0.0.0", "Address the /metrics and /health server binds to.", str),
+  metricsPort: setting("METRICS_PORT", "9090", "Port for Prometheus metrics and the health endpoint.", int(0, 65535)),
+  debug: setting("DEBUG", "false", "Enable debug-level structured logging.", bool),
+  enqueueExamples: setting("ENQUEUE_EXAMPLES", "false", "Enqueue sample tasks on startup (for testing).", bool),
+  distributedMode: setting("DISTRIBUTED_MODE", "false", "Enable multi-instance coordination: coordinators elect a leader instead of taking the lease at start.", bool),
+  nodeId: setting("WORKER_ID", undefined, "Id of this process (default hostname-pid-random).", str.optional()),
+  workerPoolSize: setting("WORKER_POOL_SIZE", "10", "Maximum concurrent tasks per worker instance.", int(1, 10_000)),
+  workerQueues: setting("WORKER_QUEUES", "default", "Comma-separated queues this worker serves (like celery -Q).", queueList),
+  claimIntervalMs: setting("CLAIM_INTERVAL", "1s", "How often due tasks (delayed, retries) are promoted to their queues.", duration),
+  shutdownTimeoutMs: setting("SHUTDOWN_TIMEOUT", "30s", "Grace period to wait for in-flight tasks during shutdown.", duration),
+  heartbeatIntervalMs: setting("HEARTBEAT_INTERVAL", "10s", "How often workers send heartbeats.", duration),
+  workerTimeoutMs: setting("WORKER_TIMEOUT", "30s", "Consider a worker dead after this long without a heartbeat.", duration),
+  leaderTermMs: setting("LEADER_TERM", "30s", "Duration of the leader election lease.", duration),
+  cleanupIntervalMs: setting("CLEANUP_INTERVAL", "1m", "How often the leader runs maintenance (orphan recovery, cleanup).", duration),
+  dispatchTimeoutMs: setting("DISPATCH_TIMEOUT", "5m", "Re-dispatch a queued task nobody claimed for this long (a lost NATS message).", duration),
+  defaultTaskTimeoutMs: setting("TASK_TIMEOUT", "30m", "Per-attempt execution limit for tasks that do not set one.", duration),
+  defaultMaxAttempts: setting("DEFAULT_MAX_ATTEMPTS", "3", "Attempts allowed for tasks that do not set max_attempts.", int(1, 100)),
+  retryBackoffBaseMs: setting("RETRY_BACKOFF_BASE", "1s", "First retry delay; doubles with every attempt (with jitter).", duration),
+  retryBackoffMaxMs: setting("RETRY_BACKOFF_MAX", "10m", "Longest retry delay.", duration),
+  maxPayloadBytes: setting("MAX_PAYLOAD_BYTES", "1048576", "Largest payload or result accepted, in bytes of JSON.", int(1, 64 * 1024 * 1024)),
+  deadWorkerRetentionMs: setting("DEAD_WORKER_RETENTION", "24h", "Remove rows of workers silent for this long.", duration),
+  schedulerAddress: setting("SCHEDULER_ADDR", "127.0.0.1:50051", "Scheduler gRPC address, used when enqueueing examples from a separate process.", str),
+} as const;
+
+type Settings = typeof SETTINGS;
+
+/** The parsed, frozen configuration. */
+export type TaskorchConfig = { readonly [K in keyof Settings]: z.output<Settings[K]["schema"]> };

@@ -1,0 +1,11 @@
+-- TaskClaimMany: grants attempts to workers (QUEUED -> RUNNING), many claims in one statement.
+-- Params: $1 task_id uuid[], $2 attempt int[], $3 worker_id text[]
+-- Returns: (id, attempts, worker_id, type) of each granted claim. A claim for an attempt that is not
+--          the current one, or whose task is no longer QUEUED, is simply not returned (rejected).
+-- Guards: invariants 3 and 6: the WHERE names the status and the attempt, so two workers that got
+--          the same message cannot both win; when one batch holds both, Postgres applies one row.
+UPDATE tasks AS t
+SET status = 'running', worker_id = c.worker_id, started_at = now(), updated_at = now()
+FROM unnest($1::uuid[], $2::int[], $3::text[]) AS c(id, attempt, worker_id)
+WHERE t.id = c.id AND t.attempts = c.attempt AND t.status = 'queued'
+RETURNING t.id, t.attempts, t.worker_id, t.type

@@ -1,0 +1,11 @@
+-- TaskPromoteDue: moves due PENDING tasks (delayed, or retry backoff over) to QUEUED as their next
+-- attempt, highest priority first. Leader only.
+-- Params: $1 leader_id text, $2 epoch bigint, $3 limit int
+-- Returns: dispatch fields of each promoted task.
+-- Guards: invariants 5 and 6: the leader's term is checked in the same statement; status named.
+UPDATE tasks AS t
+SET status = 'queued', attempts = t.attempts + 1, dispatched_at = now(), updated_at = now()
+FROM (SELECT id FROM tasks WHERE status = 'pending' AND run_at <= now()
+      ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED) AS due
+WHERE t.id = due.id AND t.status = 'pending' AND EXISTS (SELECT 1 FROM leader_lease l WHERE l.name = 'maintenance' AND l.leader_id = $1 AND l.epoch = $2 AND l.expires_at > now())
+RETURNING t.id, t.attempts, t.type, t.queue, t.payload::text AS payload, t.timeout_ms, t.max_attempts, t.traceparent

@@ -1,0 +1,5 @@
+export { createPool, pingDatabase, type Pool, type PoolClient, type PoolConfig } from "./pool.js";
+export { migrate, type MigrationResult } from "./migrate.js";
+export * from "./task-store.js";
+export * from "./worker-store.js";
+export * from "./leader-store.js";
