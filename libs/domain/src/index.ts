@@ -5,3 +5,4 @@ export * from "./duration.js";
 export * from "./backoff.js";
 export * from "./ids.js";
 export const VERSION = "0.1.0";
+export * from "./group-committer.js";

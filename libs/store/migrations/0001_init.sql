@@ -33,9 +33,9 @@ CREATE INDEX idx_tasks_queued ON tasks (dispatched_at) WHERE status = 'queued';
 CREATE INDEX idx_tasks_running ON tasks (worker_id, started_at) WHERE status = 'running';
 -- Idempotency: one task per key.
 CREATE UNIQUE INDEX idx_tasks_idempotency_key ON tasks (idempotency_key) WHERE idempotency_key IS NOT NULL;
--- ListTasks: newest first, optionally by status; ids are UUIDv7 so they sort with created_at.
-CREATE INDEX idx_tasks_list ON tasks (created_at DESC, id DESC);
-CREATE INDEX idx_tasks_status_list ON tasks (status, created_at DESC, id DESC);
+-- ListTasks by status, newest first (ids are UUIDv7, so id order is creation order; the primary
+-- key serves the unfiltered listing).
+CREATE INDEX idx_tasks_status_list ON tasks (status, id DESC);
 
 CREATE TABLE workers (
   id             text PRIMARY KEY,

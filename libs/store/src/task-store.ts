@@ -116,14 +116,15 @@ export interface TaskListFilter {
   status: TaskStatus | null;
   type: string | null;
   queue: string | null;
-  after: { createdAt: Date; id: string } | null;
+  /** Last id of the previous page. */
+  afterId: string | null;
   limit: number;
 }
 
 export async function listTasks(db: Queryable, f: TaskListFilter): Promise<TaskRecord[]> {
   const res = await db.query<TaskRow>({
     ...sql("TaskList"),
-    values: [f.status, f.type, f.queue, f.after?.createdAt ?? null, f.after?.id ?? null, f.limit],
+    values: [f.status, f.type, f.queue, f.afterId, f.limit],
   });
   return res.rows.map(toTask);
 }
@@ -289,4 +290,9 @@ export interface ActiveCount {
 export async function countActiveTasks(db: Queryable): Promise<ActiveCount[]> {
   const res = await db.query<ActiveCount>(sql("TaskCountActive"));
   return res.rows;
+}
+
+/** Deletes tasks by id; only for undoing inserts inside the inserting transaction. */
+export async function deleteTasks(db: Queryable, ids: readonly string[]): Promise<void> {
+  if (ids.length > 0) await db.query({ ...sql("TaskDeleteMany"), values: [ids] });
 }

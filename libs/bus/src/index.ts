@@ -1,0 +1,6 @@
+export { subjectsFor, type Subjects } from "./subjects.js";
+export { connectBus, pingBus, type NatsConnection, type BusConnectionConfig } from "./connection.js";
+export { ensureStreams, ensureDispatchConsumer, ensureReportsConsumer } from "./streams.js";
+export { StreamPublisher, type PublishOptions } from "./publisher.js";
+export { Dispatcher } from "./dispatcher.js";
+export { encodeDispatch, jsonFromBytes, bytesFromJson, durationToMs } from "./codec.js";

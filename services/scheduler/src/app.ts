@@ -1,0 +1,107 @@
+import { connectBus, Dispatcher, ensureReportsConsumer, ensureStreams, pingBus, subjectsFor, type NatsConnection } from "@taskorch/bus";
+import type { TaskorchConfig } from "@taskorch/config";
+import { startGrpcServer, type GrpcServer } from "@taskorch/rpc";
+import { createPool, migrate, pingDatabase, type Pool } from "@taskorch/store";
+import type { HealthCheck, Logger } from "@taskorch/telemetry";
+import { ClaimResponder } from "./claims/claim-responder.js";
+import { DispatchQueue } from "./enqueue/dispatch-queue.js";
+import { Enqueuer } from "./enqueue/enqueuer.js";
+import { schedulerService } from "./grpc/scheduler-handler.js";
+import { ReportApplier } from "./reports/report-applier.js";
+import { TaskWaiter } from "./wait/task-waiter.js";
+
+export const DEFAULT_SCHEDULER_PORT = 50051;
+
+export interface SchedulerApp {
+  /** Bound gRPC port (after start). */
+  readonly grpcPort: number;
+  readonly healthChecks: HealthCheck[];
+  start(): Promise<void>;
+  /** Stops taking calls, finishes in-flight work within graceMs, closes connections. */
+  stop(graceMs: number): Promise<void>;
+}
+
+/**
+ * The scheduler's object graph: the public gRPC API, the enqueue path (group commit, then
+ * dispatch), the claim responder and the report applier. Stateless: run as many as needed.
+ */
+export function createSchedulerApp(config: TaskorchConfig, logger: Logger): SchedulerApp {
+  const log = logger.child({ component: "scheduler" });
+  const subjects = subjectsFor(config.natsPrefix);
+  let pool: Pool | undefined;
+  let nc: NatsConnection | undefined;
+  let grpc: GrpcServer | undefined;
+  let dispatcher: Dispatcher | undefined;
+  let dispatchQueue: DispatchQueue | undefined;
+  let claims: ClaimResponder | undefined;
+  let reports: ReportApplier | undefined;
+  let waiter: TaskWaiter | undefined;
+
+  return {
+    get grpcPort() {
+      return grpc?.port ?? 0;
+    },
+    healthChecks: [
+      { name: "postgres", checkFunc: () => (pool ? pingDatabase(pool) : Promise.resolve(false)) },
+      { name: "nats", checkFunc: () => (nc ? pingBus(nc) : Promise.resolve(false)) },
+    ],
+    async start() {
+      if (!config.databaseUrl) throw new Error("DATABASE_URL is required by the scheduler");
+      pool = createPool(
+        { databaseUrl: config.databaseUrl, maxConnections: config.databasePoolSize, applicationName: "taskorch-scheduler" },
+        (err) => log.warn({ err }, "Scheduler: idle Postgres client error"),
+      );
+      const migrated = await migrate(pool);
+      if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, "Scheduler: applied migrations");
+      nc = await connectBus({ natsUrl: config.natsUrl, name: "taskorch-scheduler", logger: log });
+      const jsm = await ensureStreams(nc, subjects);
+      await ensureReportsConsumer(jsm, subjects);
+      dispatcher = new Dispatcher(nc, subjects);
+      dispatchQueue = new DispatchQueue(dispatcher, log);
+      const queue = dispatchQueue;
+      const enqueuer = new Enqueuer({ pool, logger: log, dispatchFunc: (items) => queue.push(items) });
+      waiter = new TaskWaiter(nc, subjects, log);
+      waiter.start();
+      const w = waiter;
+      claims = new ClaimResponder(nc, subjects, pool, log);
+      claims.start();
+      reports = new ReportApplier(
+        nc,
+        subjects,
+        pool,
+        { baseMs: config.retryBackoffBaseMs, maxMs: config.retryBackoffMaxMs },
+        (ids) => w.announce(ids),
+        log,
+      );
+      await reports.start();
+      grpc = await startGrpcServer({
+        host: config.grpcHost,
+        port: config.grpcPort ?? DEFAULT_SCHEDULER_PORT,
+        logger: log,
+        services: [
+          schedulerService({
+            pool,
+            nc,
+            subjects,
+            enqueuer,
+            dispatchQueue,
+            waiter,
+            validator: { defaultMaxAttempts: config.defaultMaxAttempts, maxPayloadBytes: config.maxPayloadBytes },
+            logger: log,
+          }),
+        ],
+      });
+      log.info({ grpc_port: grpc.port }, "Scheduler: serving gRPC");
+    },
+    async stop(graceMs) {
+      await grpc?.close(graceMs);
+      waiter?.stop();
+      await claims?.stop();
+      await reports?.stop();
+      await dispatchQueue?.drain();
+      dispatcher?.close();
+      await nc?.drain().catch(() => undefined);
+      await pool?.end().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import {
+  AlreadyExistsError,
+  GroupCommitter,
+  type DispatchItem,
+  type TaskRecord,
+  type TaskSpec,
+} from "@taskorch/domain";
+import { deleteTasks, getTasksByIdempotencyKeys, insertTasks, type Pool } from "@taskorch/store";
+import { metrics, type Logger } from "@taskorch/telemetry";
+
+export interface EnqueueResult {
+  task: TaskRecord;
+  deduplicated: boolean;
+}
+
+export interface EnqueuerConfig {
+  pool: Pool;
+  logger: Logger;
+  /** Called after commit with the attempts ready to publish; must not throw. */
+  dispatchFunc: (items: DispatchItem[]) => void;
+  maxBatch?: number;
+  maxInFlight?: number;
+}
+
+function canonicalJson(text: string): string {
+  const sortKeys = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sortKeys)
+      : v !== null && typeof v === "object"
+        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]))
+        : v;
+  return JSON.stringify(sortKeys(JSON.parse(text)));
+}
+
+/** Same idempotency key, same request? Type, queue and payload must match. */
+function sameRequest(spec: TaskSpec, existing: TaskRecord): boolean {
+  return spec.type === existing.type && spec.queue === existing.queue && canonicalJson(spec.payloadJson) === canonicalJson(existing.payloadJson);
+}
+
+export function toDispatchItem(t: TaskRecord): DispatchItem {
+  return {
+    taskId: t.id,
+    attempt: t.attempts,
+    type: t.type,
+    queue: t.queue,
+    payloadJson: t.payloadJson,
+    timeoutMs: t.timeoutMs,
+    maxAttempts: t.maxAttempts,
+    traceparent: t.traceparent,
+  };
+}
+
+/**
+ * Accepts tasks with group commit: concurrent EnqueueTask calls share one INSERT and one commit
+ * (PITFALLS.md: per-task round trips decide throughput). A group (one EnqueueTasks call) is written
+ * in one transaction, so it is all-or-none; when a group's idempotency key turns out to belong to a
+ * different request, that group's rows are deleted again before the commit.
+ * Only after COMMIT are tasks handed to the dispatcher (invariant 1: accepted means durable).
+ */
+export class Enqueuer {
+  private readonly committer: GroupCommitter<TaskSpec, EnqueueResult>;
+
+  constructor(private readonly config: EnqueuerConfig) {
+    this.committer = new GroupCommitter({
+      maxBatch: config.maxBatch ?? 2000,
+      maxInFlight: config.maxInFlight ?? 4,
+      flushFunc: (specs, groupSizes) => this.flush(specs, groupSizes),
+    });
+  }
+
+  /** Stores the specs atomically; resolves once they are committed. */
+  enqueue(specs: TaskSpec[]): Promise<EnqueueResult[]> {
+    return this.committer.submit(specs);
+  }
+
+  private async flush(specs: TaskSpec[], groupSizes: number[]): Promise<Array<EnqueueResult | Error>> {
+    const client = await this.config.pool.connect();
+    let results: Array<EnqueueResult | Error>;
+    try {
+      await client.query("BEGIN");
+      const inserted = await insertTasks(client, specs);
+      const byId = new Map(inserted.map((t) => [t.id, t]));
+      const missingKeys = specs.filter((s) => !byId.has(s.id) && s.idempotencyKey !== null).map((s) => s.idempotencyKey!);
+      const existing = new Map((await getTasksByIdempotencyKeys(client, missingKeys)).map((t) => [t.idempotencyKey!, t]));
+      results = specs.map((spec): EnqueueResult | Error => {
+        const mine = byId.get(spec.id);
+        if (mine) return { task: mine, deduplicated: false };
+        const prior = existing.get(spec.idempotencyKey ?? "");
+        if (!prior) return new Error(`task ${spec.id} was neither inserted nor found by idempotency key`);
+        if (!sameRequest(spec, prior)) {
+          return new AlreadyExistsError(
+            `idempotency_key ${JSON.stringify(spec.idempotencyKey)} already belongs to task ${prior.id} (type ${prior.type}, queue ${prior.queue}) with a different request; use a new key`,
+          );
+        }
+        return { task: prior, deduplicated: true };
+      });
+      // All-or-none per group: undo the inserts of groups that failed.
+      const undo: string[] = [];
+      let offset = 0;
+      for (const size of groupSizes) {
+        const group = results.slice(offset, offset + size);
+        if (group.some((r) => r instanceof Error)) {
+          for (const r of group) if (!(r instanceof Error) && !r.deduplicated) undo.push(r.task.id);
+        }
+        offset += size;
+      }
+      await deleteTasks(client, undo);
+      await client.query("COMMIT");
+      for (const id of undo) byId.delete(id);
+      const ready: DispatchItem[] = [];
+      for (const t of byId.values()) {
+        metrics.tasksEnqueued.inc({ type: t.type });
+        if (t.status === "queued") ready.push(toDispatchItem(t));
+      }
+      if (ready.length > 0) this.config.dispatchFunc(ready);
+      return results;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+}

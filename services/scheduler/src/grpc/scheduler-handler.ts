@@ -1,0 +1,156 @@
+import {
+  FailedPreconditionError,
+  InvalidArgumentError,
+  isTerminal,
+  isUuid,
+  NotFoundError,
+  type TaskRecord,
+} from "@taskorch/domain";
+import {
+  CancelNotice,
+  SchedulerServiceService,
+  type CancelTaskRequest,
+  type CancelTaskResponse,
+  type EnqueueTaskRequest,
+  type EnqueueTaskResponse,
+  type EnqueueTasksRequest,
+  type EnqueueTasksResponse,
+  type GetTaskRequest,
+  type GetTaskResponse,
+  type ListTasksRequest,
+  type ListTasksResponse,
+  type RetryTaskRequest,
+  type RetryTaskResponse,
+  type WaitTaskRequest,
+  type WaitTaskResponse,
+} from "@taskorch/proto";
+import { unary, type GrpcServiceBinding } from "@taskorch/rpc";
+import { cancelTask, getTask, listTasks, retryTask, type Pool } from "@taskorch/store";
+import type { Logger } from "@taskorch/telemetry";
+import type { NatsConnection, Subjects } from "@taskorch/bus";
+import { statusFromProto, toProtoTask } from "../convert.js";
+import { toDispatchItem, type Enqueuer } from "../enqueue/enqueuer.js";
+import type { DispatchQueue } from "../enqueue/dispatch-queue.js";
+import { validateEnqueue, type TaskValidatorConfig } from "../enqueue/task-validator.js";
+import type { TaskWaiter } from "../wait/task-waiter.js";
+import { decodePageToken, encodePageToken } from "./page-token.js";
+
+export interface SchedulerHandlerDeps {
+  pool: Pool;
+  nc: NatsConnection;
+  subjects: Subjects;
+  enqueuer: Enqueuer;
+  dispatchQueue: DispatchQueue;
+  waiter: TaskWaiter;
+  validator: TaskValidatorConfig;
+  logger: Logger;
+}
+
+export const MAX_BATCH = 10_000;
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 1000;
+const DEFAULT_WAIT_MS = 30_000;
+const MAX_WAIT_MS = 3_600_000;
+/** Re-read the task this often while waiting, in case a finished event was lost. */
+const WAIT_RECHECK_MS = 5000;
+
+function requireId(id: string): string {
+  if (id === "") throw new InvalidArgumentError("id", "task id is required");
+  if (!isUuid(id)) throw new InvalidArgumentError("id", `${JSON.stringify(id.slice(0, 80))} is not a task id (expected a UUID)`);
+  return id.toLowerCase();
+}
+
+async function mustGet(pool: Pool, id: string): Promise<TaskRecord> {
+  const task = await getTask(pool, id);
+  if (!task) throw new NotFoundError(`task ${id} not found`);
+  return task;
+}
+
+/** SchedulerService: thin handlers that validate, then call the store/enqueuer. */
+export function schedulerService(deps: SchedulerHandlerDeps): GrpcServiceBinding {
+  const { pool, logger } = deps;
+  return {
+    name: "taskorch.v1.SchedulerService",
+    definition: SchedulerServiceService,
+    implementation: {
+      enqueueTask: unary<EnqueueTaskRequest, EnqueueTaskResponse>(logger, async (req) => {
+        const spec = validateEnqueue(req, deps.validator);
+        const [result] = await deps.enqueuer.enqueue([spec]);
+        return { task: toProtoTask(result!.task), deduplicated: result!.deduplicated };
+      }),
+
+      enqueueTasks: unary<EnqueueTasksRequest, EnqueueTasksResponse>(logger, async (req) => {
+        if (req.tasks.length === 0) throw new InvalidArgumentError("tasks", "the batch is empty; send at least one task");
+        if (req.tasks.length > MAX_BATCH) throw new InvalidArgumentError("tasks", `the batch has ${req.tasks.length} tasks; the limit is ${MAX_BATCH}`);
+        const specs = req.tasks.map((t, i) => validateEnqueue(t, deps.validator, `tasks[${i}].`));
+        const results = await deps.enqueuer.enqueue(specs);
+        return { tasks: results.map((r) => toProtoTask(r.task)) };
+      }),
+
+      getTask: unary<GetTaskRequest, GetTaskResponse>(logger, async (req) => ({ task: toProtoTask(await mustGet(pool, requireId(req.id))) })),
+
+      listTasks: unary<ListTasksRequest, ListTasksResponse>(logger, async (req) => {
+        const pageSize = req.pageSize === 0 ? DEFAULT_PAGE_SIZE : req.pageSize;
+        if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) throw new InvalidArgumentError("page_size", `must be from 1 to ${MAX_PAGE_SIZE}, got ${req.pageSize}`);
+        const status = statusFromProto(req.status);
+        if (status === null && req.status !== 0) throw new InvalidArgumentError("status", `unknown status ${req.status}`);
+        const tasks = await listTasks(pool, {
+          status,
+          type: req.type === "" ? null : req.type,
+          queue: req.queue === "" ? null : req.queue,
+          afterId: req.pageToken === "" ? null : decodePageToken(req.pageToken),
+          limit: pageSize + 1,
+        });
+        const page = tasks.slice(0, pageSize);
+        const last = page[page.length - 1];
+        return {
+          tasks: page.map(toProtoTask),
+          nextPageToken: tasks.length > pageSize && last ? encodePageToken(last.id) : "",
+        };
+      }),
+
+      cancelTask: unary<CancelTaskRequest, CancelTaskResponse>(logger, async (req) => {
+        const id = requireId(req.id);
+        const reason = req.reason.trim() === "" ? "canceled by request" : `canceled: ${req.reason.slice(0, 1024)}`;
+        const changed = await cancelTask(pool, id, reason);
+        if (!changed) {
+          const task = await mustGet(pool, id);
+          throw new FailedPreconditionError(`task ${id} is already ${task.status}; only pending, queued or running tasks can be canceled`);
+        }
+        if (changed.previousStatus === "running") {
+          deps.nc.publish(deps.subjects.cancels, CancelNotice.encode({ taskId: id, attempt: changed.task.attempts }).finish());
+        }
+        deps.waiter.announce([id]);
+        return { task: toProtoTask(changed.task) };
+      }),
+
+      retryTask: unary<RetryTaskRequest, RetryTaskResponse>(logger, async (req) => {
+        const id = requireId(req.id);
+        const task = await retryTask(pool, id);
+        if (!task) {
+          const current = await mustGet(pool, id);
+          throw new FailedPreconditionError(`task ${id} is ${current.status}; only dead_letter or canceled tasks can be retried`);
+        }
+        deps.dispatchQueue.push([toDispatchItem(task)]);
+        return { task: toProtoTask(task) };
+      }),
+
+      waitTask: unary<WaitTaskRequest, WaitTaskResponse>(logger, async (req, call) => {
+        const id = requireId(req.id);
+        const waitMs = req.timeout ? req.timeout.seconds * 1000 + Math.round(req.timeout.nanos / 1e6) : DEFAULT_WAIT_MS;
+        if (waitMs < 0 || waitMs > MAX_WAIT_MS) throw new InvalidArgumentError("timeout", `must be from 0s to 1h, got ${waitMs}ms`);
+        const deadline = Date.now() + waitMs;
+        const abort = new AbortController();
+        call.on("cancelled", () => abort.abort());
+        for (;;) {
+          const task = await mustGet(pool, id);
+          const remaining = deadline - Date.now();
+          if (isTerminal(task.status) || remaining <= 0 || abort.signal.aborted) {
+            return { task: toProtoTask(task), timedOut: !isTerminal(task.status) };
+          }
+          await deps.waiter.waitForEvent(id, Math.min(remaining, WAIT_RECHECK_MS), abort.signal);
+        }
+      }),
+    },
+  };
+}

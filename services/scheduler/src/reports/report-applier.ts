@@ -1,0 +1,127 @@
+import { GroupCommitter, isUuid, type AttemptReport, type TaskStatus } from "@taskorch/domain";
+import { jsonFromBytes, type NatsConnection, type Subjects } from "@taskorch/bus";
+import { ReportBatch } from "@taskorch/proto";
+import { recordOutcomes, type BackoffParams, type Pool, type RecordedOutcome } from "@taskorch/store";
+import { metrics, type Logger } from "@taskorch/telemetry";
+import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+
+/** Redelivery delay when reports could not be written (database down). */
+const NAK_DELAY_MS = 1000;
+
+/** Turns one wire report into a domain report, or undefined when it is malformed (dropped). */
+export function toAttemptReport(workerId: string, r: ReportBatch["reports"][number]): AttemptReport | undefined {
+  if (!isUuid(r.taskId) || r.attempt < 1 || workerId === "") return undefined;
+  const durationMs = r.duration ? r.duration.seconds * 1000 + r.duration.nanos / 1e6 : 0;
+  if (r.resultJson !== undefined) {
+    const resultJson = r.resultJson.length === 0 ? "null" : jsonFromBytes(r.resultJson);
+    try {
+      JSON.parse(resultJson);
+    } catch {
+      return undefined;
+    }
+    return { taskId: r.taskId, attempt: r.attempt, workerId, type: r.type, durationMs, outcome: { kind: "success", resultJson } };
+  }
+  if (r.failure !== undefined) {
+    return {
+      taskId: r.taskId,
+      attempt: r.attempt,
+      workerId,
+      type: r.type,
+      durationMs,
+      outcome: { kind: "failure", message: r.failure.message.slice(0, 8192) || "failed without a message", nonRetryable: r.failure.nonRetryable },
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Applies workers' reports (`<prefix>.reports`, JetStream) to Postgres in batches: every report
+ * batch that arrives while a write runs goes into the next write (group commit). Messages are
+ * acknowledged only after the commit, so a crash here redelivers them; applying a report twice
+ * changes nothing (the guarded UPDATE no longer matches: invariant 4).
+ */
+export class ReportApplier {
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly committer: GroupCommitter<AttemptReport, RecordedOutcome | null>;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subjects: Subjects,
+    private readonly pool: Pool,
+    private readonly backoff: BackoffParams,
+    private readonly announceFunc: (finishedTaskIds: string[]) => void,
+    private readonly logger: Logger,
+  ) {
+    this.committer = new GroupCommitter({
+      maxBatch: 5000,
+      maxInFlight: 2,
+      flushFunc: async (reports) => {
+        const outcomes = await recordOutcomes(this.pool, reports, this.backoff);
+        this.afterCommit(outcomes);
+        const byKey = new Map(outcomes.map((o) => [o.taskId, o]));
+        return reports.map((r) => byKey.get(r.taskId) ?? null);
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    const js = jetstream(this.nc);
+    const consumer = await js.consumers.get(this.subjects.reportsStream, this.subjects.reportsConsumer);
+    this.messages = await consumer.consume({ max_messages: 2000 });
+    const messages = this.messages;
+    this.loop = (async () => {
+      for await (const m of messages) this.handle(m);
+    })().catch((err: unknown) => this.logger.error({ err }, "ReportApplier: consume loop ended"));
+  }
+
+  private handle(m: JsMsg): void {
+    let batch: ReportBatch;
+    try {
+      batch = ReportBatch.decode(m.data);
+    } catch (err) {
+      this.logger.warn({ err }, "ReportApplier: dropped malformed report message");
+      m.term();
+      return;
+    }
+    const reports = batch.reports.map((r) => toAttemptReport(batch.workerId, r)).filter((r): r is AttemptReport => r !== undefined);
+    if (reports.length < batch.reports.length) {
+      this.logger.warn({ dropped: batch.reports.length - reports.length, worker: batch.workerId }, "ReportApplier: dropped malformed reports");
+    }
+    this.committer.submit(reports).then(
+      (outcomes) => {
+        const stale = outcomes.filter((o) => o === null).length;
+        if (stale > 0) this.logger.debug({ stale, worker: batch.workerId }, "ReportApplier: ignored reports for attempts that are no longer current");
+        m.ack();
+      },
+      (err: unknown) => {
+        this.logger.warn({ err }, "ReportApplier: writing reports failed; will retry");
+        m.nak(NAK_DELAY_MS);
+      },
+    );
+  }
+
+  private afterCommit(outcomes: RecordedOutcome[]): void {
+    const finished: string[] = [];
+    for (const o of outcomes) {
+      const status: TaskStatus = o.status;
+      if (status === "succeeded") {
+        metrics.tasksCompleted.inc({ type: o.type, status: "success" });
+        finished.push(o.taskId);
+      } else {
+        metrics.tasksCompleted.inc({ type: o.type, status: "failed" });
+        if (status === "pending") metrics.taskRetries.inc({ type: o.type, attempt: String(o.attempts) });
+        if (status === "dead_letter") {
+          metrics.tasksDeadLetter.inc({ type: o.type });
+          finished.push(o.taskId);
+        }
+      }
+    }
+    this.announceFunc(finished);
+  }
+
+  async stop(): Promise<void> {
+    await this.messages?.close().catch(() => undefined);
+    await this.loop;
+  }
+}
