@@ -103,7 +103,6 @@ export const SETTINGS = {
   retryBackoffMaxMs: setting("RETRY_BACKOFF_MAX", "10m", "Longest retry delay.", duration),
   maxPayloadBytes: setting("MAX_PAYLOAD_BYTES", "1048576", "Largest payload or result accepted, in bytes of JSON.", int(1, 64 * 1024 * 1024)),
   deadWorkerRetentionMs: setting("DEAD_WORKER_RETENTION", "24h", "Remove rows of workers silent for this long.", duration),
-  schedulerAddress: setting("SCHEDULER_ADDR", "127.0.0.1:50051", "Scheduler gRPC address, used when enqueueing examples from a separate process.", str),
 } as const;
 
 type Settings = typeof SETTINGS;

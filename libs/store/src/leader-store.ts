@@ -10,6 +10,8 @@ export interface Lease {
   acquiredAt: Date;
   expiresAt: Date;
   held: boolean;
+  /** Milliseconds until expiry by the DB clock (negative once expired). */
+  remainingMs: number;
 }
 
 export async function attemptElect(
@@ -36,12 +38,12 @@ export async function resignLease(db: Queryable, leaderId: string, epoch: number
 }
 
 export async function getLease(db: Queryable): Promise<Lease | undefined> {
-  const res = await db.query<{ leader_id: string; epoch: string; acquired_at: Date; expires_at: Date; held: boolean }>({
+  const res = await db.query<{ leader_id: string; epoch: string; acquired_at: Date; expires_at: Date; held: boolean; remaining_ms: string }>({
     ...sql("LeaderGet"),
     values: [MAINTENANCE_LEASE],
   });
   const row = res.rows[0];
   return row
-    ? { leaderId: row.leader_id, epoch: Number(row.epoch), acquiredAt: row.acquired_at, expiresAt: row.expires_at, held: row.held }
+    ? { leaderId: row.leader_id, epoch: Number(row.epoch), acquiredAt: row.acquired_at, expiresAt: row.expires_at, held: row.held, remainingMs: Number(row.remaining_ms) }
     : undefined;
 }

@@ -6,6 +6,7 @@ import type { HealthCheck, Logger } from "@taskorch/telemetry";
 import { ClaimResponder } from "./claims/claim-responder.js";
 import { DispatchQueue } from "./enqueue/dispatch-queue.js";
 import { Enqueuer } from "./enqueue/enqueuer.js";
+import { validateEnqueue } from "./enqueue/task-validator.js";
 import { schedulerService } from "./grpc/scheduler-handler.js";
 import { ReportApplier } from "./reports/report-applier.js";
 import { TaskWaiter } from "./wait/task-waiter.js";
@@ -17,6 +18,8 @@ export interface SchedulerApp {
   readonly grpcPort: number;
   readonly healthChecks: HealthCheck[];
   start(): Promise<void>;
+  /** ENQUEUE_EXAMPLES: enqueues one task of each example type (as the seed does at start). */
+  enqueueExamples(): Promise<string[]>;
   /** Stops taking calls, finishes in-flight work within graceMs, closes connections. */
   stop(graceMs: number): Promise<void>;
 }
@@ -36,6 +39,7 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
   let claims: ClaimResponder | undefined;
   let reports: ReportApplier | undefined;
   let waiter: TaskWaiter | undefined;
+  let enqueuer: Enqueuer | undefined;
 
   return {
     get grpcPort() {
@@ -59,7 +63,7 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
       dispatcher = new Dispatcher(nc, subjects);
       dispatchQueue = new DispatchQueue(dispatcher, log);
       const queue = dispatchQueue;
-      const enqueuer = new Enqueuer({ pool, logger: log, dispatchFunc: (items) => queue.push(items) });
+      enqueuer = new Enqueuer({ pool, logger: log, dispatchFunc: (items) => queue.push(items) });
       waiter = new TaskWaiter(nc, subjects, log);
       waiter.start();
       const w = waiter;
@@ -83,7 +87,7 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
             pool,
             nc,
             subjects,
-            enqueuer,
+            enqueuer: enqueuer,
             dispatchQueue,
             waiter,
             validator: { defaultMaxAttempts: config.defaultMaxAttempts, maxPayloadBytes: config.maxPayloadBytes },
@@ -92,6 +96,21 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
         ],
       });
       log.info({ grpc_port: grpc.port }, "Scheduler: serving gRPC");
+    },
+    async enqueueExamples() {
+      if (!enqueuer) throw new Error("scheduler not started");
+      const validator = { defaultMaxAttempts: config.defaultMaxAttempts, maxPayloadBytes: config.maxPayloadBytes };
+      const examples = [
+        { type: "example.noop", payload: { hello: "world" } },
+        { type: "example.sleep", payload: { ms: 500 } },
+        { type: "example.flaky", payload: { failTimes: 1 } },
+        { type: "example.fail", payload: { message: "this example always fails" }, maxAttempts: 2 },
+      ];
+      const specs = examples.map((e) =>
+        validateEnqueue({ queue: "", priority: 0, idempotencyKey: "", runAt: undefined, delay: undefined, timeout: undefined, ...e }, validator),
+      );
+      const results = await enqueuer.enqueue(specs);
+      return results.map((r) => r.task.id);
     },
     async stop(graceMs) {
       await grpc?.close(graceMs);

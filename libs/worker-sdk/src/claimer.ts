@@ -1,0 +1,38 @@
+import { GroupCommitter } from "@taskorch/domain";
+import type { NatsConnection, Subjects } from "@taskorch/bus";
+import { ClaimRequest, ClaimResponse, type Claim } from "@taskorch/proto";
+
+const CLAIM_TIMEOUT_MS = 5000;
+
+/**
+ * Asks the scheduler for attempts before running them (invariant 3). Claims made while a request
+ * is in flight go together in the next request. Rejects when no scheduler answers in time.
+ */
+export class Claimer {
+  private readonly committer: GroupCommitter<Claim, boolean>;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subjects: Subjects,
+    private readonly workerId: string,
+  ) {
+    this.committer = new GroupCommitter({
+      maxBatch: 1000,
+      maxInFlight: 4,
+      flushFunc: async (claims) => {
+        const reply = await this.nc.request(this.subjects.claims, ClaimRequest.encode({ workerId: this.workerId, claims }).finish(), {
+          timeout: CLAIM_TIMEOUT_MS,
+        });
+        const res = ClaimResponse.decode(reply.data);
+        const granted = new Set(res.results.filter((r) => r.granted).map((r) => `${r.taskId}:${r.attempt}`));
+        return claims.map((c) => granted.has(`${c.taskId}:${c.attempt}`));
+      },
+    });
+  }
+
+  /** Resolves true when this worker now owns the attempt. */
+  async claim(taskId: string, attempt: number): Promise<boolean> {
+    const [granted] = await this.committer.submit([{ taskId, attempt }]);
+    return granted === true;
+  }
+}

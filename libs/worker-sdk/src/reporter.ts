@@ -1,0 +1,57 @@
+import { GroupCommitter } from "@taskorch/domain";
+import { StreamPublisher, type NatsConnection, type Subjects } from "@taskorch/bus";
+import { ReportBatch, type Report } from "@taskorch/proto";
+import type { Logger } from "@taskorch/telemetry";
+
+const RETRY_MS = [100, 250, 500, 1000, 2000, 5000];
+
+/**
+ * Sends attempt outcomes to `<prefix>.reports` (JetStream), many per message: reports finished
+ * while a publish is in flight go out together. A report is retried until the stream stores it
+ * (or the worker stops); if the worker dies first, the coordinator recovers the attempt.
+ */
+export class Reporter {
+  private readonly publisher: StreamPublisher;
+  private readonly committer: GroupCommitter<Report, true>;
+  private stopped = false;
+
+  constructor(
+    nc: NatsConnection,
+    private readonly subjects: Subjects,
+    private readonly workerId: string,
+    private readonly logger: Logger,
+  ) {
+    this.publisher = new StreamPublisher(nc);
+    this.committer = new GroupCommitter({
+      maxBatch: 1000,
+      maxInFlight: 2,
+      flushFunc: async (reports) => {
+        await this.publishWithRetry(ReportBatch.encode({ workerId: this.workerId, reports }).finish());
+        return reports.map(() => true as const);
+      },
+    });
+  }
+
+  report(r: Report): Promise<void> {
+    return this.committer.submit([r]).then(() => undefined);
+  }
+
+  private async publishWithRetry(data: Uint8Array): Promise<void> {
+    for (let i = 0; ; i++) {
+      try {
+        await this.publisher.publish(this.subjects.reports, data);
+        return;
+      } catch (err) {
+        if (this.stopped) throw err;
+        const wait = RETRY_MS[Math.min(i, RETRY_MS.length - 1)]!;
+        this.logger.warn({ err, retry_in_ms: wait }, "Reporter: publishing reports failed");
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.publisher.close();
+  }
+}

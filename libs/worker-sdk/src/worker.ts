@@ -1,0 +1,238 @@
+/**
+ * Worker: pulls attempts of the queues it serves from JetStream, claims each before running it,
+ * runs the registered handler with bounded concurrency and reports the outcome. It never touches
+ * Postgres (invariant 7): everything goes over NATS, so any language can implement this loop.
+ *
+ * Life of one message:
+ *   take a pool slot -> decode -> claim (request/reply to a scheduler)
+ *     granted:  ack the message (Postgres now owns the attempt) -> run handler with an AbortSignal
+ *               (timeout, cancel notice, shutdown) -> report success/failure -> free the slot
+ *     rejected: the attempt is no longer current (ran elsewhere, canceled): ack and drop
+ *     no answer: nak with a delay so JetStream redelivers it later
+ * A timed-out attempt is reported failed at its deadline even if the handler ignores the signal;
+ * its late result is discarded.
+ *
+ * Shutdown (stop): stop pulling, nak what was pulled but not claimed, wait up to SHUTDOWN_TIMEOUT
+ * for running handlers, then abort the rest and report them failed ("worker shut down") so they are
+ * retried elsewhere at once.
+ */
+import { hostname } from "node:os";
+import { coerceError, VERSION } from "@taskorch/domain";
+import {
+  durationToMs,
+  ensureDispatchConsumer,
+  ensureStreams,
+  jsonFromBytes,
+  subjectsFor,
+  type NatsConnection,
+  type Subjects,
+} from "@taskorch/bus";
+import { CancelNotice, DispatchMessage, Heartbeat, type Report } from "@taskorch/proto";
+import { metrics, type Logger } from "@taskorch/telemetry";
+import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import type { Subscription } from "@nats-io/transport-node";
+import { Claimer } from "./claimer.js";
+import { NonRetryableError, type TaskHandlerFunc } from "./handler.js";
+import { Reporter } from "./reporter.js";
+import { Semaphore } from "./semaphore.js";
+
+export interface WorkerConfig {
+  nc: NatsConnection;
+  natsPrefix: string;
+  workerId: string;
+  queues: string[];
+  poolSize: number;
+  heartbeatIntervalMs: number;
+  defaultTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  maxResultBytes: number;
+  logger: Logger;
+}
+
+const NAK_DELAY_MS = 1000;
+
+export class Worker {
+  private readonly handlers = new Map<string, TaskHandlerFunc>();
+  private readonly subjects: Subjects;
+  private readonly slots: Semaphore;
+  private readonly claimer: Claimer;
+  private readonly reporter: Reporter;
+  private readonly running = new Map<string, AbortController>();
+  private consumers: ConsumerMessages[] = [];
+  private loops: Promise<void>[] = [];
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private cancelSub: Subscription | undefined;
+  private stopping = false;
+
+  constructor(private readonly config: WorkerConfig) {
+    if (config.poolSize < 1) throw new Error("Worker: poolSize must be at least 1");
+    if (config.queues.length === 0) throw new Error("Worker: serve at least one queue");
+    this.subjects = subjectsFor(config.natsPrefix);
+    this.slots = new Semaphore(config.poolSize);
+    this.claimer = new Claimer(config.nc, this.subjects, config.workerId);
+    this.reporter = new Reporter(config.nc, this.subjects, config.workerId, config.logger);
+  }
+
+  /** Registers the handler for a task type (replacing any earlier one). */
+  registerHandler<P = unknown, R = unknown>(type: string, fn: TaskHandlerFunc<P, R>): this {
+    this.handlers.set(type, fn as TaskHandlerFunc);
+    return this;
+  }
+
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  async start(): Promise<void> {
+    const { nc, logger } = this.config;
+    const jsm = await ensureStreams(nc, this.subjects);
+    const js = jetstream(nc);
+    metrics.workerPoolCapacity.set(this.config.poolSize);
+    metrics.workerPoolActive.set(0);
+    this.cancelSub = nc.subscribe(this.subjects.cancels, {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          const notice = CancelNotice.decode(msg.data);
+          this.running.get(`${notice.taskId}:${notice.attempt}`)?.abort(new Error("task canceled"));
+        } catch {
+          // not ours to fix: a malformed notice changes nothing
+        }
+      },
+    });
+    this.sendHeartbeat();
+    this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), this.config.heartbeatIntervalMs);
+    for (const queue of this.config.queues) {
+      await ensureDispatchConsumer(jsm, this.subjects, queue, Math.max(1000, this.config.poolSize * 4));
+      const consumer = await js.consumers.get(this.subjects.dispatchStream, this.subjects.dispatchConsumer(queue));
+      const messages = await consumer.consume({ max_messages: Math.max(1, this.config.poolSize) });
+      this.consumers.push(messages);
+      this.loops.push(this.pull(messages));
+    }
+    logger.info({ queues: this.config.queues, pool_size: this.config.poolSize, handlers: [...this.handlers.keys()] }, "Worker: started");
+  }
+
+  private sendHeartbeat(): void {
+    try {
+      this.config.nc.publish(
+        this.subjects.heartbeats,
+        Heartbeat.encode({
+          workerId: this.config.workerId,
+          hostname: hostname(),
+          queues: this.config.queues,
+          capacity: this.config.poolSize,
+          active: this.running.size,
+          version: VERSION,
+        }).finish(),
+      );
+    } catch (err) {
+      this.config.logger.warn({ err }, "Worker: heartbeat not sent");
+    }
+  }
+
+  private async pull(messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const m of messages) {
+        if (this.stopping) {
+          m.nak();
+          continue;
+        }
+        await this.slots.acquire();
+        if (this.stopping) {
+          this.slots.release();
+          m.nak();
+          continue;
+        }
+        void this.process(m).finally(() => this.slots.release());
+      }
+    } catch (err) {
+      this.config.logger.error({ err }, "Worker: pull loop ended");
+    }
+  }
+
+  private async process(m: JsMsg): Promise<void> {
+    let d: DispatchMessage;
+    try {
+      d = DispatchMessage.decode(m.data);
+    } catch (err) {
+      this.config.logger.warn({ err }, "Worker: dropped malformed dispatch message");
+      m.term();
+      return;
+    }
+    let granted: boolean;
+    try {
+      granted = await this.claimer.claim(d.taskId, d.attempt);
+    } catch (err) {
+      this.config.logger.warn({ err, task_id: d.taskId }, "Worker: claim got no answer; will retry");
+      m.nak(NAK_DELAY_MS);
+      return;
+    }
+    m.ack();
+    if (!granted) {
+      this.config.logger.debug({ task_id: d.taskId, attempt: d.attempt }, "Worker: claim rejected (attempt no longer current)");
+      return;
+    }
+    await this.run(d);
+  }
+
+  private async run(d: DispatchMessage): Promise<void> {
+    const log = this.config.logger.child({ task_id: d.taskId, attempt: d.attempt, task_type: d.type });
+    const key = `${d.taskId}:${d.attempt}`;
+    const controller = new AbortController();
+    this.running.set(key, controller);
+    metrics.workerPoolActive.set(this.running.size);
+    const timeoutMs = durationToMs(d.timeout) ?? this.config.defaultTimeoutMs;
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const report: Report = { taskId: d.taskId, attempt: d.attempt, type: d.type, resultJson: undefined, failure: undefined, duration: undefined };
+    try {
+      const handler = this.handlers.get(d.type);
+      if (!handler) {
+        throw new NonRetryableError(`no handler registered for task type ${JSON.stringify(d.type)} on worker ${this.config.workerId} (registered: ${[...this.handlers.keys()].join(", ") || "none"})`);
+      }
+      const payload = JSON.parse(jsonFromBytes(d.payloadJson)) as unknown;
+      const aborted = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => controller.abort(new Error(`timed out after ${timeoutMs}ms`)), timeoutMs);
+        controller.signal.addEventListener("abort", () => reject(coerceError(controller.signal.reason)));
+      });
+      const result = await Promise.race([
+        Promise.resolve().then(() => handler({ taskId: d.taskId, attempt: d.attempt, maxAttempts: d.maxAttempts, type: d.type, queue: d.queue, payload, signal: controller.signal, logger: log })),
+        aborted,
+      ]);
+      const json = JSON.stringify(result ?? null);
+      if (Buffer.byteLength(json) > this.config.maxResultBytes) {
+        throw new NonRetryableError(`result is ${Buffer.byteLength(json)} bytes of JSON; the limit is ${this.config.maxResultBytes} bytes`);
+      }
+      report.resultJson = Buffer.from(json);
+    } catch (err) {
+      const error = coerceError(err);
+      report.failure = { message: error.message || error.name, nonRetryable: error instanceof NonRetryableError || error.name === "NonRetryableError" };
+      log.info({ err: error.message }, "Worker: attempt failed");
+    } finally {
+      clearTimeout(timer);
+      this.running.delete(key);
+      metrics.workerPoolActive.set(this.running.size);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    metrics.taskDuration.observe({ type: d.type }, seconds);
+    report.duration = { seconds: Math.floor(seconds), nanos: Math.round((seconds % 1) * 1e9) };
+    await this.reporter.report(report).catch((err: unknown) => log.warn({ err }, "Worker: report not delivered; the coordinator will recover the attempt"));
+  }
+
+  /** Graceful drain within SHUTDOWN_TIMEOUT (see the note at the top). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.heartbeatTimer);
+    await Promise.all(this.consumers.map((c) => c.close().catch(() => undefined)));
+    const drained = await this.slots.idle(this.config.shutdownTimeoutMs);
+    if (!drained) {
+      this.config.logger.warn({ running: this.running.size }, "Worker: shutdown timeout reached; aborting running tasks");
+      for (const c of this.running.values()) c.abort(new Error("worker shut down before the task finished"));
+      await this.slots.idle(5000);
+    }
+    await Promise.all(this.loops);
+    this.cancelSub?.unsubscribe();
+    this.sendHeartbeat();
+    this.reporter.stop();
+  }
+}

@@ -1,0 +1,139 @@
+import { connectBus, Dispatcher, ensureStreams, pingBus, subjectsFor, type NatsConnection } from "@taskorch/bus";
+import type { TaskorchConfig } from "@taskorch/config";
+import { TaskEvents } from "@taskorch/proto";
+import { startGrpcServer, type GrpcServer } from "@taskorch/rpc";
+import { createPool, listWorkers, migrate, pingDatabase, type LeaderTerm, type Pool } from "@taskorch/store";
+import { metrics, type HealthCheck, type Logger } from "@taskorch/telemetry";
+import { coordinatorService } from "./grpc/coordinator-handler.js";
+import { Elector } from "./leadership/elector.js";
+import { Maintainer } from "./maintenance/maintainer.js";
+import { OrphanRescuer } from "./maintenance/orphan-rescuer.js";
+import { QueueGaugeReporter } from "./maintenance/queue-gauge-reporter.js";
+import { RetryPromoter } from "./maintenance/retry-promoter.js";
+import { WorkerReaper } from "./maintenance/worker-reaper.js";
+import { HeartbeatRecorder } from "./registry/heartbeat-recorder.js";
+
+export const DEFAULT_COORDINATOR_PORT = 50052;
+const GAUGE_INTERVAL_MS = 5000;
+const RESCUE_INTERVAL_MS = 1000;
+
+export interface CoordinatorOptions {
+  nodeId: string;
+  /** gRPC port; defaults to GRPC_PORT or 50052. */
+  grpcPort?: number;
+  /** Single-instance mode only: ids of workers that run in this process (all others are gone). */
+  localWorkerIds?: string[];
+}
+
+export interface CoordinatorApp {
+  readonly grpcPort: number;
+  readonly healthChecks: HealthCheck[];
+  /** The term this node leads, if any. */
+  readonly leaderTerm: LeaderTerm | null;
+  start(): Promise<void>;
+  stop(graceMs: number): Promise<void>;
+}
+
+/**
+ * The coordinator's object graph: CoordinatorService, the heartbeat recorder (every replica), and
+ * the elector that starts the leader-only Maintainer (promotion, orphan recovery, reaping, gauges).
+ */
+export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, options: CoordinatorOptions): CoordinatorApp {
+  const log = logger.child({ component: "coordinator" });
+  const subjects = subjectsFor(config.natsPrefix);
+  let pool: Pool | undefined;
+  let nc: NatsConnection | undefined;
+  let grpc: GrpcServer | undefined;
+  let dispatcher: Dispatcher | undefined;
+  let recorder: HeartbeatRecorder | undefined;
+  let elector: Elector | undefined;
+  let maintainer: Maintainer | undefined;
+  let transitions = Promise.resolve();
+
+  return {
+    get grpcPort() {
+      return grpc?.port ?? 0;
+    },
+    get leaderTerm() {
+      return elector?.currentTerm ?? null;
+    },
+    healthChecks: [
+      { name: "postgres", checkFunc: () => (pool ? pingDatabase(pool) : Promise.resolve(false)) },
+      { name: "nats", checkFunc: () => (nc ? pingBus(nc) : Promise.resolve(false)) },
+    ],
+    async start() {
+      if (!config.databaseUrl) throw new Error("DATABASE_URL is required by the coordinator");
+      pool = createPool(
+        { databaseUrl: config.databaseUrl, maxConnections: Math.min(config.databasePoolSize, 10), applicationName: "taskorch-coordinator" },
+        (err) => log.warn({ err }, "Coordinator: idle Postgres client error"),
+      );
+      await migrate(pool);
+      nc = await connectBus({ natsUrl: config.natsUrl, name: "taskorch-coordinator", logger: log });
+      await ensureStreams(nc, subjects);
+      dispatcher = new Dispatcher(nc, subjects);
+      const bus = nc;
+      const announce = (ids: string[]) => {
+        if (ids.length > 0) bus.publish(subjects.finished, TaskEvents.encode({ taskIds: ids }).finish());
+      };
+      // Single-instance restart: every worker but ours is gone, so its RUNNING tasks are orphans
+      // now, not after WORKER_TIMEOUT (the seed's recoverStaleTasks).
+      const suspects =
+        !config.distributedMode && options.localWorkerIds
+          ? (await listWorkers(pool, config.workerTimeoutMs)).map((w) => w.id).filter((id) => !options.localWorkerIds!.includes(id))
+          : [];
+      recorder = new HeartbeatRecorder(nc, subjects, pool, log);
+      recorder.start();
+      maintainer = new Maintainer(
+        [
+          new RetryPromoter({ pool, dispatcher, logger: log, intervalMs: config.claimIntervalMs }),
+          new OrphanRescuer({
+            pool,
+            dispatcher,
+            logger: log,
+            workerTimeoutMs: config.workerTimeoutMs,
+            defaultTaskTimeoutMs: config.defaultTaskTimeoutMs,
+            dispatchTimeoutMs: config.dispatchTimeoutMs,
+            rescueIntervalMs: Math.min(RESCUE_INTERVAL_MS, config.cleanupIntervalMs),
+            redispatchIntervalMs: config.cleanupIntervalMs,
+            suspectWorkerIds: suspects,
+            announceFunc: announce,
+          }),
+          new WorkerReaper(pool, config.deadWorkerRetentionMs, config.cleanupIntervalMs, log),
+          new QueueGaugeReporter(pool, config.workerTimeoutMs, Math.min(GAUGE_INTERVAL_MS, config.cleanupIntervalMs)),
+        ],
+        log,
+      );
+      const m = maintainer;
+      metrics.leaderStatus.set({ worker_id: options.nodeId }, 0);
+      elector = new Elector({
+        pool,
+        nodeId: options.nodeId,
+        termMs: config.leaderTermMs,
+        force: !config.distributedMode,
+        logger: log,
+        onChangeFunc: (term) => {
+          metrics.leaderStatus.set({ worker_id: options.nodeId }, term ? 1 : 0);
+          transitions = transitions.then(() => (term ? m.start(term) : m.stop())).catch((err: unknown) => log.error({ err }, "Coordinator: maintenance transition failed"));
+        },
+      });
+      elector.start();
+      grpc = await startGrpcServer({
+        host: config.grpcHost,
+        port: options.grpcPort ?? config.grpcPort ?? DEFAULT_COORDINATOR_PORT,
+        logger: log,
+        services: [coordinatorService(pool, config.workerTimeoutMs, log)],
+      });
+      log.info({ grpc_port: grpc.port, distributed: config.distributedMode }, "Coordinator: serving gRPC");
+    },
+    async stop(graceMs) {
+      await grpc?.close(graceMs);
+      await elector?.stop();
+      await transitions;
+      await maintainer?.stop();
+      await recorder?.stop();
+      dispatcher?.close();
+      await nc?.drain().catch(() => undefined);
+      await pool?.end().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Maintainer: runs the leader-only maintenance services while this node leads (River's
+ * maintenance leader + startstop services).
+ *
+ * Each service is a `runOnce(term)` that returns how long to sleep before the next run; the
+ * Maintainer loops it with an initial jitter, catches and logs failures (retrying after the
+ * service's interval), and stops every loop when leadership ends. Services never decide leadership
+ * themselves: each of their writes carries the term and is fenced in SQL.
+ */
+import type { LeaderTerm } from "@taskorch/store";
+import type { Logger } from "@taskorch/telemetry";
+
+export interface MaintenanceService {
+  name: string;
+  /** Sleep after a failed run. */
+  retryAfterMs: number;
+  /** Does one round of work; resolves with the delay before the next round. */
+  runOnce(term: LeaderTerm): Promise<number>;
+  /** Called when leadership ends (e.g. to reset gauges only the leader may export). */
+  onStop?(): void;
+}
+
+export class Maintainer {
+  private abort: AbortController | undefined;
+  private loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly services: MaintenanceService[],
+    private readonly logger: Logger,
+  ) {}
+
+  /** Starts every service for this term (stopping a previous term's first). */
+  async start(term: LeaderTerm): Promise<void> {
+    await this.stop();
+    const abort = new AbortController();
+    this.abort = abort;
+    this.loops = this.services.map((s) => this.loop(s, term, abort.signal));
+    this.logger.info({ epoch: term.epoch, services: this.services.map((s) => s.name) }, "Maintainer: started");
+  }
+
+  private async loop(service: MaintenanceService, term: LeaderTerm, signal: AbortSignal): Promise<void> {
+    await sleep(Math.random() * 50, signal);
+    while (!signal.aborted) {
+      let delay: number;
+      try {
+        delay = await service.runOnce(term);
+      } catch (err) {
+        this.logger.warn({ err, service: service.name }, "Maintainer: service run failed");
+        delay = service.retryAfterMs;
+      }
+      await sleep(delay, signal);
+    }
+  }
+
+  /** Stops all loops; idempotent and safe before start. */
+  async stop(): Promise<void> {
+    if (!this.abort) return;
+    this.abort.abort();
+    this.abort = undefined;
+    await Promise.all(this.loops);
+    this.loops = [];
+    for (const s of this.services) s.onStop?.();
+    this.logger.info("Maintainer: stopped");
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done);
+  });
+}

@@ -1,0 +1,77 @@
+import type { Dispatcher } from "@taskorch/bus";
+import { redispatchStale, rescueOrphans, type LeaderTerm, type Pool } from "@taskorch/store";
+import { metrics, type Logger } from "@taskorch/telemetry";
+import type { MaintenanceService } from "./maintainer.js";
+
+export interface OrphanRescuerConfig {
+  pool: Pool;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  workerTimeoutMs: number;
+  defaultTaskTimeoutMs: number;
+  dispatchTimeoutMs: number;
+  /** How often to look for dead workers' tasks (cheap: an index scan of RUNNING tasks). */
+  rescueIntervalMs: number;
+  /** How often to re-send QUEUED tasks nobody claimed (CLEANUP_INTERVAL). */
+  redispatchIntervalMs: number;
+  /** Workers known to be gone at start (single-instance restart): their tasks are rescued at once. */
+  suspectWorkerIds: string[];
+  announceFunc: (finishedTaskIds: string[]) => void;
+  batchSize?: number;
+}
+
+/** Extra time past a task's timeout before the leader takes the attempt away from its worker. */
+const TIMEOUT_GRACE_MS = 5000;
+
+/**
+ * OrphanRescuer: puts lost attempts back in play (the seed's orphan recovery, fenced).
+ * - RUNNING on a worker silent for WORKER_TIMEOUT, unknown, or known gone, or past its timeout:
+ *   back to PENDING for the next attempt (the promoter dispatches it at once), or DEAD_LETTER when
+ *   attempts are exhausted. The old attempt's late reports then match no row.
+ * - QUEUED with no claim for DISPATCH_TIMEOUT (a lost NATS message, a purged stream): published
+ *   again (invariant 2).
+ * Liveness is judged by the database clock in the statement itself.
+ */
+export class OrphanRescuer implements MaintenanceService {
+  readonly name = "OrphanRescuer";
+  readonly retryAfterMs: number;
+  private lastRedispatch = 0;
+  private suspects: string[];
+
+  constructor(private readonly config: OrphanRescuerConfig) {
+    this.retryAfterMs = config.rescueIntervalMs;
+    this.suspects = [...config.suspectWorkerIds];
+  }
+
+  async runOnce(term: LeaderTerm): Promise<number> {
+    const { pool, logger } = this.config;
+    const limit = this.config.batchSize ?? 1000;
+    const rescued = await rescueOrphans(pool, term, {
+      workerTimeoutMs: this.config.workerTimeoutMs,
+      defaultTimeoutMs: this.config.defaultTaskTimeoutMs,
+      graceMs: TIMEOUT_GRACE_MS,
+      limit,
+      suspectWorkerIds: this.suspects,
+    });
+    if (rescued.length < limit) this.suspects = [];
+    if (rescued.length > 0) {
+      const dead = rescued.filter((r) => r.status === "dead_letter");
+      for (const r of rescued) {
+        metrics.tasksCompleted.inc({ type: r.type, status: "failed" });
+        if (r.status === "dead_letter") metrics.tasksDeadLetter.inc({ type: r.type });
+        else metrics.taskRetries.inc({ type: r.type, attempt: String(r.attempts) });
+      }
+      this.config.announceFunc(dead.map((r) => r.taskId));
+      logger.info({ rescued: rescued.length, dead_lettered: dead.length, reasons: [...new Set(rescued.map((r) => r.reason))] }, "OrphanRescuer: rescued tasks");
+    }
+    if (performance.now() - this.lastRedispatch >= this.config.redispatchIntervalMs) {
+      this.lastRedispatch = performance.now();
+      const stale = await redispatchStale(pool, term, this.config.dispatchTimeoutMs, limit);
+      if (stale.length > 0) {
+        const failed = await this.config.dispatcher.dispatch(stale);
+        logger.info({ redispatched: stale.length - failed.length, unpublished: failed.length }, "OrphanRescuer: re-dispatched unclaimed tasks");
+      }
+    }
+    return rescued.length === limit ? 0 : this.config.rescueIntervalMs;
+  }
+}

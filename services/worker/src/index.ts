@@ -1,0 +1,2 @@
+export { createWorkerApp, type WorkerApp } from "./app.js";
+export { registerExampleHandlers } from "./examples.js";
