@@ -55,4 +55,9 @@ describe("newTaskId", () => {
     expect(a[14]).toBe("7");
     expect(a < b).toBe(true);
   });
+  it("stays ordered within one millisecond and across counter overflow", () => {
+    const ids = Array.from({ length: 5000 }, () => newTaskId(1_800_000_000_000));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(5000);
+  });
 });

@@ -1,13 +1,25 @@
 import { randomBytes } from "node:crypto";
 
+let lastMs = 0;
+let seq = 0;
+
 /**
- * A UUIDv7 (RFC 9562): 48 bits of Unix ms then random bits, so ids sort by creation time and
- * inserts land at the right edge of the primary-key index instead of all over it.
+ * A UUIDv7 (RFC 9562): 48 bits of Unix ms, then a 12-bit counter (RFC 9562 method 1) and random
+ * bits, so ids from one process sort in creation order even within a millisecond (ListTasks pages
+ * on id), and inserts land at the right edge of the primary-key index.
  */
 export function newTaskId(now: number = Date.now()): string {
+  if (now > lastMs) {
+    lastMs = now;
+    seq = 0;
+  } else if (++seq > 0xfff) {
+    lastMs += 1;
+    seq = 0;
+  }
   const bytes = randomBytes(16);
-  bytes.writeUIntBE(now, 0, 6);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  bytes.writeUIntBE(lastMs, 0, 6);
+  bytes[6] = 0x70 | (seq >> 8);
+  bytes[7] = seq & 0xff;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

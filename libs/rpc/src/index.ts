@@ -1,3 +1,5 @@
 export { mapError, toServiceError, type MappedStatus } from "./status.js";
 export { unary, type AsyncUnaryHandler } from "./unary.js";
 export { startGrpcServer, type GrpcServer, type GrpcServerConfig, type GrpcServiceBinding } from "./server.js";
+export { addReflection, REFLECTION_V1, REFLECTION_V1ALPHA, type ReflectionOptions } from "./reflection.js";
+export { invokeViaReflection, listServicesViaReflection, ReflectionClient, ReflectionError, type InvokeOptions } from "./reflection-client.js";

@@ -1,6 +1,8 @@
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import type { Logger } from "@taskorch/telemetry";
+import { descriptorSetPath } from "@taskorch/proto";
 import { HealthImplementation } from "grpc-health-check";
+import { addReflection } from "./reflection.js";
 
 export interface GrpcServiceBinding {
   /** Fully qualified name, e.g. "taskorch.v1.SchedulerService" (used for health status). */
@@ -16,8 +18,6 @@ export interface GrpcServerConfig {
   logger: Logger;
   /** Largest request accepted, in bytes. */
   maxReceiveMessageBytes?: number;
-  /** Hook to register more services (reflection) once the server exists. */
-  extendFunc?: (server: Server, serviceNames: string[]) => void;
 }
 
 export interface GrpcServer {
@@ -29,7 +29,7 @@ export interface GrpcServer {
   close(graceMs: number): Promise<void>;
 }
 
-/** Starts a gRPC server with the standard health service on it. */
+/** Starts a gRPC server with the standard health service and server reflection (v1 and v1alpha) on it. */
 export async function startGrpcServer(config: GrpcServerConfig): Promise<GrpcServer> {
   const server = new Server({
     "grpc.max_receive_message_length": config.maxReceiveMessageBytes ?? 16 * 1024 * 1024,
@@ -39,7 +39,8 @@ export async function startGrpcServer(config: GrpcServerConfig): Promise<GrpcSer
   for (const s of config.services) server.addService(s.definition, s.implementation);
   const health = new HealthImplementation(Object.fromEntries(["", ...names].map((n) => [n, "NOT_SERVING" as const])));
   health.addToServer(server);
-  config.extendFunc?.(server, [...names, "grpc.health.v1.Health"]);
+  // Reflection from the real descriptors buf builds, so grpcurl resolves every type (PITFALLS.md).
+  addReflection(server, { descriptorSetPath, services: [...names, "grpc.health.v1.Health"] });
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${config.host}:${config.port}`, ServerCredentials.createInsecure(), (err, boundPort) => {
       if (err) reject(new Error(`binding gRPC server to ${config.host}:${config.port}`, { cause: err }));

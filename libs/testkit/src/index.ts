@@ -1,0 +1,4 @@
+export * from "./env.js";
+export * from "./process.js";
+export * from "./clients.js";
+export * from "./metrics.js";
