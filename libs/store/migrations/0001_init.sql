@@ -16,6 +16,8 @@ CREATE TABLE tasks (
   last_error      text,
   worker_id       text,
   traceparent     text,
+  -- Epoch of the leader term whose maintenance last changed this row (audit of fencing).
+  leader_epoch    bigint,
   created_at      timestamptz NOT NULL DEFAULT now(),
   updated_at      timestamptz NOT NULL DEFAULT now(),
   dispatched_at   timestamptz,

@@ -4,7 +4,7 @@
 -- Returns: dispatch fields of each promoted task.
 -- Guards: invariants 5 and 6: the leader's term is checked in the same statement; status named.
 UPDATE tasks AS t
-SET status = 'queued', attempts = t.attempts + 1, dispatched_at = now(), updated_at = now()
+SET status = 'queued', attempts = t.attempts + 1, dispatched_at = now(), updated_at = now(), leader_epoch = $2
 FROM (SELECT id FROM tasks WHERE status = 'pending' AND run_at <= now()
       ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED) AS due
 WHERE t.id = due.id AND t.status = 'pending' AND EXISTS (SELECT 1 FROM leader_lease l WHERE l.name = 'maintenance' AND l.leader_id = $1 AND l.epoch = $2 AND l.expires_at > now())

@@ -5,7 +5,7 @@
 -- Returns: dispatch fields of each task to publish again.
 -- Guards: invariants 2, 5, 6.
 UPDATE tasks AS t
-SET dispatched_at = now(), updated_at = now()
+SET dispatched_at = now(), updated_at = now(), leader_epoch = $2
 FROM (SELECT id FROM tasks WHERE status = 'queued' AND dispatched_at < now() - $3 * interval '1 millisecond'
       ORDER BY dispatched_at LIMIT $4 FOR UPDATE SKIP LOCKED) AS stale
 WHERE t.id = stale.id AND t.status = 'queued' AND EXISTS (SELECT 1 FROM leader_lease l WHERE l.name = 'maintenance' AND l.leader_id = $1 AND l.epoch = $2 AND l.expires_at > now())

@@ -25,7 +25,7 @@ SET status = CASE WHEN t.attempts < t.max_attempts THEN 'pending' ELSE 'dead_let
     run_at = now(),
     finished_at = CASE WHEN t.attempts < t.max_attempts THEN NULL ELSE now() END,
     last_error = 'attempt ' || t.attempts || ': ' || o.reason || ' (worker ' || coalesce(t.worker_id, '?') || ')',
-    updated_at = now()
+    updated_at = now(), leader_epoch = $2
 FROM orphan o
 WHERE t.id = o.id AND t.status = 'running' AND EXISTS (SELECT 1 FROM leader_lease l WHERE l.name = 'maintenance' AND l.leader_id = $1 AND l.epoch = $2 AND l.expires_at > now())
 RETURNING t.id, t.type, t.status, t.attempts, o.reason

@@ -1,0 +1,147 @@
+import { newTaskId, type TaskSpec } from "@taskorch/domain";
+import { createTestDatabase, type TestDatabase } from "@taskorch/testkit";
+import pg from "pg";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  attemptElect,
+  claimTasks,
+  deleteDeadWorkers,
+  getLease,
+  getTask,
+  insertTasks,
+  migrate,
+  promoteDueTasks,
+  recordOutcomes,
+  redispatchStale,
+  renewLease,
+  rescueOrphans,
+  resignLease,
+  upsertWorkers,
+  type LeaderTerm,
+} from "./index.js";
+
+let db: TestDatabase;
+let pool: pg.Pool;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  await Promise.all([migrate(pool), migrate(pool), migrate(pool)]);
+});
+
+afterAll(async () => {
+  await pool.end();
+  await db.drop();
+});
+
+beforeEach(async () => {
+  await pool.query("TRUNCATE tasks, workers, leader_lease");
+});
+
+function spec(over: Partial<TaskSpec> = {}): TaskSpec {
+  return { id: newTaskId(), type: "t", queue: "default", payloadJson: "{}", priority: 0, maxAttempts: 3, runAt: null, delayMs: 0, timeoutMs: null, idempotencyKey: null, traceparent: null, ...over };
+}
+
+/** A deposed leader: A held epoch 1, its lease ran out, B took epoch 2. */
+async function deposedAndCurrent(): Promise<{ old: LeaderTerm; current: LeaderTerm }> {
+  const a = await attemptElect(pool, "A", 30_000, false);
+  expect(a?.epoch).toBe(1);
+  expect(await attemptElect(pool, "B", 30_000, false)).toBeUndefined();
+  await pool.query("UPDATE leader_lease SET expires_at = now() - interval '1 second'");
+  const b = await attemptElect(pool, "B", 30_000, false);
+  expect(b?.epoch).toBe(2);
+  return { old: { leaderId: "A", epoch: 1 }, current: { leaderId: "B", epoch: 2 } };
+}
+
+describe("migrate", () => {
+  it("is applied exactly once when processes start at the same time", async () => {
+    const rows = (await pool.query("SELECT version FROM taskorch_migrations")).rows;
+    expect(rows.map((r) => r.version)).toEqual(["0001_init.sql"]);
+  });
+});
+
+describe("leader lease", () => {
+  it("only grows epochs, renews only its own term, and resigns so a successor takes over at once", async () => {
+    const { old, current } = await deposedAndCurrent();
+    expect(await renewLease(pool, old.leaderId, old.epoch, 30_000)).toBeUndefined();
+    expect(await renewLease(pool, current.leaderId, current.epoch, 30_000)).toBeInstanceOf(Date);
+    await resignLease(pool, old.leaderId, old.epoch);
+    expect((await getLease(pool))?.held).toBe(true);
+    await resignLease(pool, current.leaderId, current.epoch);
+    expect((await getLease(pool))?.held).toBe(false);
+    expect((await attemptElect(pool, "C", 30_000, false))?.epoch).toBe(3);
+  });
+
+  it("lets a single instance take its own unexpired lease at start (force) at the next epoch", async () => {
+    await attemptElect(pool, "solo-1", 30_000, false);
+    expect((await attemptElect(pool, "solo-2", 30_000, true))?.epoch).toBe(2);
+  });
+});
+
+describe("leader-only writes are fenced by term", () => {
+  it("a deposed leader promotes nothing; the current one promotes", async () => {
+    const { old, current } = await deposedAndCurrent();
+    await insertTasks(pool, [spec({ delayMs: 1 }), spec({ delayMs: 1 })]);
+    await pool.query("UPDATE tasks SET run_at = now() - interval '1 second'");
+    expect(await promoteDueTasks(pool, old, 100)).toEqual([]);
+    const promoted = await promoteDueTasks(pool, current, 100);
+    expect(promoted).toHaveLength(2);
+    expect(promoted.every((p) => p.attempt === 1)).toBe(true);
+    expect((await pool.query("SELECT DISTINCT leader_epoch FROM tasks")).rows).toEqual([{ leader_epoch: "2" }]);
+  });
+
+  it("a deposed leader rescues nothing, re-dispatches nothing and deletes no worker", async () => {
+    const { old, current } = await deposedAndCurrent();
+    const [t] = await insertTasks(pool, [spec()]);
+    await claimTasks(pool, [{ taskId: t!.id, attempt: 1, workerId: "ghost" }]);
+    await pool.query("UPDATE tasks SET started_at = now() - interval '1 hour'");
+    const [q] = await insertTasks(pool, [spec()]);
+    await pool.query("UPDATE tasks SET dispatched_at = now() - interval '1 hour' WHERE id = $1", [q!.id]);
+    await upsertWorkers(pool, [{ workerId: "gone", hostname: "h", queues: ["default"], capacity: 1, active: 0, version: "x" }]);
+    await pool.query("UPDATE workers SET last_heartbeat = now() - interval '2 days'");
+    const params = { workerTimeoutMs: 30_000, defaultTimeoutMs: 7_200_000, graceMs: 0, limit: 100, suspectWorkerIds: [] };
+    expect(await rescueOrphans(pool, old, params)).toEqual([]);
+    expect(await redispatchStale(pool, old, 60_000, 100)).toEqual([]);
+    expect(await deleteDeadWorkers(pool, old, 86_400_000)).toEqual([]);
+    const rescued = await rescueOrphans(pool, current, params);
+    expect(rescued.map((r) => [r.taskId, r.status, r.reason])).toEqual([[t!.id, "pending", "worker lost"]]);
+    expect((await redispatchStale(pool, current, 60_000, 100)).map((d) => d.taskId)).toEqual([q!.id]);
+    expect(await deleteDeadWorkers(pool, current, 86_400_000)).toEqual(["gone"]);
+  });
+});
+
+describe("attempts are fenced", () => {
+  it("grants one claim per attempt and rejects reports of stale attempts or other workers", async () => {
+    const [t] = await insertTasks(pool, [spec({ maxAttempts: 2 })]);
+    const granted = await claimTasks(pool, [
+      { taskId: t!.id, attempt: 1, workerId: "w1" },
+      { taskId: t!.id, attempt: 1, workerId: "w2" },
+    ]);
+    expect(granted).toHaveLength(1);
+    const winner = granted[0]!.workerId;
+    const loser = winner === "w1" ? "w2" : "w1";
+    expect(await claimTasks(pool, [{ taskId: t!.id, attempt: 1, workerId: loser }])).toEqual([]);
+    const backoff = { baseMs: 10, maxMs: 10 };
+    const report = (workerId: string, attempt: number) => ({ taskId: t!.id, attempt, workerId, type: "t", durationMs: 1, outcome: { kind: "success" as const, resultJson: '"ok"' } });
+    expect(await recordOutcomes(pool, [report(loser, 1)], backoff)).toEqual([]);
+    expect(await recordOutcomes(pool, [report(winner, 2)], backoff)).toEqual([]);
+    expect(await recordOutcomes(pool, [report(winner, 1)], backoff)).toHaveLength(1);
+    expect(await recordOutcomes(pool, [report(winner, 1)], backoff)).toEqual([]);
+    expect((await getTask(pool, t!.id))?.resultJson).toBe('"ok"');
+  });
+
+  it("sends a failed attempt back to pending with backoff while attempts remain, then dead-letters", async () => {
+    const [t] = await insertTasks(pool, [spec({ maxAttempts: 2 })]);
+    const fail = (attempt: number) => ({ taskId: t!.id, attempt, workerId: "w", type: "t", durationMs: 1, outcome: { kind: "failure" as const, message: `boom ${attempt}`, nonRetryable: false } });
+    await claimTasks(pool, [{ taskId: t!.id, attempt: 1, workerId: "w" }]);
+    expect((await recordOutcomes(pool, [fail(1)], { baseMs: 60_000, maxMs: 60_000 }))[0]?.status).toBe("pending");
+    const after1 = await getTask(pool, t!.id);
+    expect(after1!.runAt.getTime()).toBeGreaterThan(Date.now() + 25_000);
+    await pool.query("UPDATE tasks SET run_at = now()");
+    await attemptElect(pool, "L", 30_000, false);
+    await promoteDueTasks(pool, { leaderId: "L", epoch: 1 }, 10);
+    await claimTasks(pool, [{ taskId: t!.id, attempt: 2, workerId: "w" }]);
+    expect((await recordOutcomes(pool, [fail(2)], { baseMs: 1, maxMs: 1 }))[0]?.status).toBe("dead_letter");
+    expect((await getTask(pool, t!.id))?.lastError).toBe("boom 2");
+  });
+});
