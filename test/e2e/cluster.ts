@@ -28,21 +28,47 @@ export interface Cluster {
   env: Record<string, string>;
   scheduler: ServiceProcess;
   coordinator: ServiceProcess;
+  coordinators: ServiceProcess[];
   workers: ServiceProcess[];
   api: ReturnType<typeof schedulerClient>;
   coord: ReturnType<typeof coordinatorClient>;
   sql: pg.Pool;
   startWorker(extraEnv?: Record<string, string>): Promise<ServiceProcess>;
+  startCoordinator(): Promise<ServiceProcess>;
+  /** Task counts by status and the tail of every process's log, for failed tests. */
+  diagnostics(): Promise<string>;
   teardown(): Promise<void>;
 }
 
-/** scheduler + coordinator + worker as three processes, on a database and NATS prefix of their own. */
-export async function startCluster(extraEnv: Record<string, string> = {}, workerEnv: Record<string, string> = {}): Promise<Cluster> {
+export interface ClusterOptions {
+  env?: Record<string, string>;
+  workerEnv?: Record<string, string>;
+  coordinators?: number;
+  workers?: number;
+}
+
+/** The id a service process logs as worker_id (its node id). */
+export function nodeIdOf(p: ServiceProcess): string {
+  const m = /"worker_id":"([^"]+)"/.exec(p.output());
+  if (!m) throw new Error(`no worker_id logged yet by ${p.command}`);
+  return m[1]!;
+}
+
+/** scheduler + coordinator(s) + worker(s) as separate processes, on a database and NATS prefix of their own. */
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const db = await createTestDatabase();
   const nats = createTestNats();
-  const env = { DATABASE_URL: db.url, NATS_URL: nats.url, NATS_PREFIX: nats.prefix, ...FAST_ENV, ...extraEnv };
+  const env = { DATABASE_URL: db.url, NATS_URL: nats.url, NATS_PREFIX: nats.prefix, ...FAST_ENV, ...options.env };
+  const workerEnv = options.workerEnv ?? {};
   const scheduler = await spawnService("scheduler", { env });
-  const coordinator = await spawnService("coordinator", { env: { ...env, DISTRIBUTED_MODE: "true" } });
+  const coordinators: ServiceProcess[] = [];
+  const startCoordinator = async () => {
+    const p = await spawnService("coordinator", { env: { ...env, DISTRIBUTED_MODE: "true" } });
+    coordinators.push(p);
+    return p;
+  };
+  for (let i = 0; i < (options.coordinators ?? 1); i++) await startCoordinator();
+  const coordinator = coordinators[0]!;
   const workers: ServiceProcess[] = [];
   const startWorker = async (more: Record<string, string> = {}) => {
     const { DATABASE_URL: _unused, ...workerBase } = env;
@@ -50,7 +76,7 @@ export async function startCluster(extraEnv: Record<string, string> = {}, worker
     workers.push(w);
     return w;
   };
-  await startWorker();
+  for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
   const api = schedulerClient(scheduler.grpcPort);
   const coord = coordinatorClient(coordinator.grpcPort);
   const sql = new pg.Pool({ connectionString: db.url, max: 2 });
@@ -60,15 +86,22 @@ export async function startCluster(extraEnv: Record<string, string> = {}, worker
     env,
     scheduler,
     coordinator,
+    coordinators,
     workers,
     api,
     coord,
     sql,
     startWorker,
+    startCoordinator,
+    async diagnostics() {
+      const counts = (await sql.query("SELECT queue, status, count(*)::int AS n FROM tasks GROUP BY 1, 2 ORDER BY 1, 2")).rows;
+      const logs = [scheduler, ...coordinators, ...workers].map((p) => `--- ${p.command} (${p.grpcPort}) ---\n${p.output().slice(-4000)}`);
+      return [`tasks: ${JSON.stringify(counts)}`, ...logs].join("\n");
+    },
     async teardown() {
       api.close();
       coord.close();
-      await Promise.all([...workers, coordinator, scheduler].map((p) => p.stop()));
+      await Promise.all([...workers, ...coordinators, scheduler].map((p) => p.stop()));
       await sql.end();
       await nats.cleanup();
       await db.drop();

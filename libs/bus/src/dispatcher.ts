@@ -14,6 +14,8 @@ export class Dispatcher {
   constructor(
     nc: NatsConnection,
     private readonly subjects: Subjects,
+    /** Called when publishes fail (e.g. the stream vanished), so the caller can repair it. */
+    private readonly onFailureFunc: (reason: string) => void = () => {},
   ) {
     this.publisher = new StreamPublisher(nc);
   }
@@ -27,7 +29,10 @@ export class Dispatcher {
         return this.publisher.publish(this.subjects.dispatch(item.queue), encodeDispatch(item), { headers: h });
       }),
     );
-    return items.filter((_, i) => results[i]!.status === "rejected");
+    const failed = items.filter((_, i) => results[i]!.status === "rejected");
+    const firstError = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (firstError) this.onFailureFunc(String(firstError.reason));
+    return failed;
   }
 
   close(): void {

@@ -4,3 +4,4 @@ export { ensureStreams, ensureDispatchConsumer, ensureReportsConsumer } from "./
 export { StreamPublisher, type PublishOptions } from "./publisher.js";
 export { Dispatcher } from "./dispatcher.js";
 export { encodeDispatch, jsonFromBytes, bytesFromJson, durationToMs } from "./codec.js";
+export { StreamRepairer } from "./stream-repairer.js";

@@ -2,8 +2,12 @@ import { AckPolicy, DeliverPolicy, jetstreamManager, RetentionPolicy, StorageTyp
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import type { Subjects } from "./subjects.js";
 
-/** How long a worker may hold an unacknowledged dispatch before JetStream redelivers it. */
-const DISPATCH_ACK_WAIT_MS = 30_000;
+/**
+ * How long a delivered, unclaimed dispatch may stay unacknowledged before JetStream redelivers it.
+ * Workers only fetch as many messages as they have free slots and claim them at once, so this only
+ * matters when a worker dies between delivery and claim: then its messages come back this fast.
+ */
+const DISPATCH_ACK_WAIT_MS = 10_000;
 const REPORTS_ACK_WAIT_MS = 30_000;
 
 /**
@@ -33,9 +37,21 @@ export async function ensureStreams(nc: NatsConnection, s: Subjects): Promise<Je
   return jsm;
 }
 
+/** Adds a durable consumer, or updates the editable settings of one created by an older version. */
+async function addOrUpdate(jsm: JetStreamManager, stream: string, config: Parameters<JetStreamManager["consumers"]["add"]>[1]): Promise<void> {
+  try {
+    await jsm.consumers.add(stream, config);
+  } catch (err) {
+    const name = config.durable_name!;
+    const existing = await jsm.consumers.info(stream, name).catch(() => undefined);
+    if (!existing) throw err;
+    await jsm.consumers.update(stream, name, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending, max_waiting: config.max_waiting });
+  }
+}
+
 /** The durable pull consumer all workers of one queue share. Idempotent. */
 export async function ensureDispatchConsumer(jsm: JetStreamManager, s: Subjects, queue: string, maxAckPending: number): Promise<void> {
-  await jsm.consumers.add(s.dispatchStream, {
+  await addOrUpdate(jsm, s.dispatchStream, {
     durable_name: s.dispatchConsumer(queue),
     filter_subject: s.dispatch(queue),
     ack_policy: AckPolicy.Explicit,
@@ -48,7 +64,7 @@ export async function ensureDispatchConsumer(jsm: JetStreamManager, s: Subjects,
 
 /** The durable pull consumer the schedulers share to apply reports. Idempotent. */
 export async function ensureReportsConsumer(jsm: JetStreamManager, s: Subjects): Promise<void> {
-  await jsm.consumers.add(s.reportsStream, {
+  await addOrUpdate(jsm, s.reportsStream, {
     durable_name: s.reportsConsumer,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,

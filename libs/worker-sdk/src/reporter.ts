@@ -20,6 +20,8 @@ export class Reporter {
     private readonly subjects: Subjects,
     private readonly workerId: string,
     private readonly logger: Logger,
+    /** Called when a publish fails (the reports stream may have vanished). */
+    private readonly onFailureFunc: (reason: string) => void = () => {},
   ) {
     this.publisher = new StreamPublisher(nc);
     this.committer = new GroupCommitter({
@@ -43,6 +45,7 @@ export class Reporter {
         return;
       } catch (err) {
         if (this.stopped) throw err;
+        this.onFailureFunc(String(err));
         const wait = RETRY_MS[Math.min(i, RETRY_MS.length - 1)]!;
         this.logger.warn({ err, retry_in_ms: wait }, "Reporter: publishing reports failed");
         await new Promise((r) => setTimeout(r, wait));

@@ -9,6 +9,23 @@ export class Semaphore {
     return this.active;
   }
 
+  get free(): number {
+    return this.size - this.active;
+  }
+
+  /** Takes `n` slots that are free right now (callers check `free` first). */
+  take(n: number): void {
+    if (n > this.free) throw new Error(`Semaphore: cannot take ${n} slots, ${this.free} free`);
+    this.active += n;
+  }
+
+  /** Resolves once at least one slot is free (without taking it). */
+  async waitFree(): Promise<void> {
+    if (this.active < this.size) return;
+    await this.acquire();
+    this.release();
+  }
+
   async acquire(): Promise<void> {
     if (this.active < this.size) {
       this.active++;

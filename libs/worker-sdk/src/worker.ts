@@ -4,7 +4,8 @@
  * Postgres (invariant 7): everything goes over NATS, so any language can implement this loop.
  *
  * Life of one message:
- *   take a pool slot -> decode -> claim (request/reply to a scheduler)
+ *   fetch only as many messages as there are free pool slots (nothing waits in a local buffer, so
+ *   a dead worker strands no unclaimed messages for long) -> decode -> claim (request/reply)
  *     granted:  ack the message (Postgres now owns the attempt) -> run handler with an AbortSignal
  *               (timeout, cancel notice, shutdown) -> report success/failure -> free the slot
  *     rejected: the attempt is no longer current (ran elsewhere, canceled): ack and drop
@@ -23,13 +24,14 @@ import {
   ensureDispatchConsumer,
   ensureStreams,
   jsonFromBytes,
+  StreamRepairer,
   subjectsFor,
   type NatsConnection,
   type Subjects,
 } from "@taskorch/bus";
 import { CancelNotice, DispatchMessage, Heartbeat, type Report } from "@taskorch/proto";
 import { metrics, type Logger } from "@taskorch/telemetry";
-import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import { jetstream, type Consumer, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { Subscription } from "@nats-io/transport-node";
 import { Claimer } from "./claimer.js";
 import { NonRetryableError, type TaskHandlerFunc } from "./handler.js";
@@ -50,6 +52,8 @@ export interface WorkerConfig {
 }
 
 const NAK_DELAY_MS = 1000;
+/** Long-poll of one fetch: an idle worker gets a new message the moment it is published. */
+const FETCH_EXPIRES_MS = 5000;
 
 export class Worker {
   private readonly handlers = new Map<string, TaskHandlerFunc>();
@@ -57,8 +61,9 @@ export class Worker {
   private readonly slots: Semaphore;
   private readonly claimer: Claimer;
   private readonly reporter: Reporter;
+  private readonly repairer: StreamRepairer;
   private readonly running = new Map<string, AbortController>();
-  private consumers: ConsumerMessages[] = [];
+  private fetches = new Set<ConsumerMessages>();
   private loops: Promise<void>[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private cancelSub: Subscription | undefined;
@@ -70,13 +75,20 @@ export class Worker {
     this.subjects = subjectsFor(config.natsPrefix);
     this.slots = new Semaphore(config.poolSize);
     this.claimer = new Claimer(config.nc, this.subjects, config.workerId);
-    this.reporter = new Reporter(config.nc, this.subjects, config.workerId, config.logger);
+    this.repairer = new StreamRepairer(config.nc, this.subjects, config.logger, async (jsm) => {
+      for (const queue of config.queues) await ensureDispatchConsumer(jsm, this.subjects, queue, this.maxAckPending);
+    });
+    this.reporter = new Reporter(config.nc, this.subjects, config.workerId, config.logger, (reason) => this.repairer.repair(reason));
   }
 
   /** Registers the handler for a task type (replacing any earlier one). */
   registerHandler<P = unknown, R = unknown>(type: string, fn: TaskHandlerFunc<P, R>): this {
     this.handlers.set(type, fn as TaskHandlerFunc);
     return this;
+  }
+
+  private get maxAckPending(): number {
+    return Math.max(1000, this.config.poolSize * 4);
   }
 
   get activeCount(): number {
@@ -103,11 +115,9 @@ export class Worker {
     this.sendHeartbeat();
     this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), this.config.heartbeatIntervalMs);
     for (const queue of this.config.queues) {
-      await ensureDispatchConsumer(jsm, this.subjects, queue, Math.max(1000, this.config.poolSize * 4));
+      await ensureDispatchConsumer(jsm, this.subjects, queue, this.maxAckPending);
       const consumer = await js.consumers.get(this.subjects.dispatchStream, this.subjects.dispatchConsumer(queue));
-      const messages = await consumer.consume({ max_messages: Math.max(1, this.config.poolSize) });
-      this.consumers.push(messages);
-      this.loops.push(this.pull(messages));
+      this.loops.push(this.pull(consumer));
     }
     logger.info({ queues: this.config.queues, pool_size: this.config.poolSize, handlers: [...this.handlers.keys()] }, "Worker: started");
   }
@@ -130,23 +140,42 @@ export class Worker {
     }
   }
 
-  private async pull(messages: ConsumerMessages): Promise<void> {
-    try {
-      for await (const m of messages) {
-        if (this.stopping) {
-          m.nak();
-          continue;
-        }
-        await this.slots.acquire();
-        if (this.stopping) {
-          this.slots.release();
-          m.nak();
-          continue;
-        }
-        void this.process(m).finally(() => this.slots.release());
+  /**
+   * One loop per queue: wait for a free slot, fetch at most the free slots' worth, and hand each
+   * message its slot as it arrives. Several queues' loops compete for the shared slots first come,
+   * first served, so no queue starves while it has messages.
+   */
+  private async pull(consumer: Consumer): Promise<void> {
+    while (!this.stopping) {
+      await this.slots.waitFree();
+      if (this.stopping) break;
+      let batch: ConsumerMessages;
+      try {
+        batch = await consumer.fetch({ max_messages: this.slots.free, expires: FETCH_EXPIRES_MS });
+      } catch (err) {
+        this.config.logger.warn({ err }, "Worker: fetch failed; retrying");
+        this.repairer.repair("fetch failed");
+        await new Promise((r) => setTimeout(r, NAK_DELAY_MS));
+        continue;
       }
-    } catch (err) {
-      this.config.logger.error({ err }, "Worker: pull loop ended");
+      this.fetches.add(batch);
+      this.repairer.watch(batch);
+      try {
+        for await (const m of batch) {
+          if (this.stopping || this.slots.free === 0) {
+            m.nak();
+            continue;
+          }
+          this.slots.take(1);
+          void this.process(m).finally(() => this.slots.release());
+        }
+      } catch (err) {
+        this.config.logger.warn({ err }, "Worker: fetch ended with an error; retrying");
+        this.repairer.repair("fetch error");
+        await new Promise((r) => setTimeout(r, NAK_DELAY_MS));
+      } finally {
+        this.fetches.delete(batch);
+      }
     }
   }
 
@@ -223,7 +252,7 @@ export class Worker {
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.heartbeatTimer);
-    await Promise.all(this.consumers.map((c) => c.close().catch(() => undefined)));
+    await Promise.all([...this.fetches].map((f) => f.close().catch(() => undefined)));
     const drained = await this.slots.idle(this.config.shutdownTimeoutMs);
     if (!drained) {
       this.config.logger.warn({ running: this.running.size }, "Worker: shutdown timeout reached; aborting running tasks");

@@ -1,4 +1,4 @@
-import { connectBus, Dispatcher, ensureStreams, pingBus, subjectsFor, type NatsConnection } from "@taskorch/bus";
+import { connectBus, Dispatcher, ensureStreams, pingBus, StreamRepairer, subjectsFor, type NatsConnection } from "@taskorch/bus";
 import type { TaskorchConfig } from "@taskorch/config";
 import { TaskEvents } from "@taskorch/proto";
 import { startGrpcServer, type GrpcServer } from "@taskorch/rpc";
@@ -70,7 +70,8 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
       await migrate(pool);
       nc = await connectBus({ natsUrl: config.natsUrl, name: "taskorch-coordinator", logger: log });
       await ensureStreams(nc, subjects);
-      dispatcher = new Dispatcher(nc, subjects);
+      const repairer = new StreamRepairer(nc, subjects, log);
+      dispatcher = new Dispatcher(nc, subjects, (reason) => repairer.repair(reason));
       const bus = nc;
       const announce = (ids: string[]) => {
         if (ids.length > 0) bus.publish(subjects.finished, TaskEvents.encode({ taskIds: ids }).finish());

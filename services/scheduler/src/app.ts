@@ -1,4 +1,4 @@
-import { connectBus, Dispatcher, ensureReportsConsumer, ensureStreams, pingBus, subjectsFor, type NatsConnection } from "@taskorch/bus";
+import { connectBus, Dispatcher, ensureReportsConsumer, ensureStreams, pingBus, StreamRepairer, subjectsFor, type NatsConnection } from "@taskorch/bus";
 import type { TaskorchConfig } from "@taskorch/config";
 import { startGrpcServer, type GrpcServer } from "@taskorch/rpc";
 import { createPool, migrate, pingDatabase, type Pool } from "@taskorch/store";
@@ -60,7 +60,8 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
       nc = await connectBus({ natsUrl: config.natsUrl, name: "taskorch-scheduler", logger: log });
       const jsm = await ensureStreams(nc, subjects);
       await ensureReportsConsumer(jsm, subjects);
-      dispatcher = new Dispatcher(nc, subjects);
+      const repairer = new StreamRepairer(nc, subjects, log, (m) => ensureReportsConsumer(m, subjects));
+      dispatcher = new Dispatcher(nc, subjects, (reason) => repairer.repair(reason));
       dispatchQueue = new DispatchQueue(dispatcher, log);
       const queue = dispatchQueue;
       enqueuer = new Enqueuer({ pool, logger: log, dispatchFunc: (items) => queue.push(items) });
@@ -75,6 +76,7 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
         pool,
         { baseMs: config.retryBackoffBaseMs, maxMs: config.retryBackoffMaxMs },
         (ids) => w.announce(ids),
+        repairer,
         log,
       );
       await reports.start();

@@ -1,5 +1,5 @@
 import { GroupCommitter, isUuid, type AttemptReport, type TaskStatus } from "@taskorch/domain";
-import { jsonFromBytes, type NatsConnection, type Subjects } from "@taskorch/bus";
+import { jsonFromBytes, type NatsConnection, type StreamRepairer, type Subjects } from "@taskorch/bus";
 import { ReportBatch } from "@taskorch/proto";
 import { recordOutcomes, type BackoffParams, type Pool, type RecordedOutcome } from "@taskorch/store";
 import { metrics, type Logger } from "@taskorch/telemetry";
@@ -7,6 +7,7 @@ import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream
 
 /** Redelivery delay when reports could not be written (database down). */
 const NAK_DELAY_MS = 1000;
+const RESTART_DELAY_MS = 500;
 
 /** Turns one wire report into a domain report, or undefined when it is malformed (dropped). */
 export function toAttemptReport(workerId: string, r: ReportBatch["reports"][number]): AttemptReport | undefined {
@@ -43,6 +44,7 @@ export function toAttemptReport(workerId: string, r: ReportBatch["reports"][numb
 export class ReportApplier {
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
+  private stopped = false;
   private readonly committer: GroupCommitter<AttemptReport, RecordedOutcome | null>;
 
   constructor(
@@ -51,6 +53,7 @@ export class ReportApplier {
     private readonly pool: Pool,
     private readonly backoff: BackoffParams,
     private readonly announceFunc: (finishedTaskIds: string[]) => void,
+    private readonly repairer: StreamRepairer,
     private readonly logger: Logger,
   ) {
     this.committer = new GroupCommitter({
@@ -67,12 +70,25 @@ export class ReportApplier {
 
   async start(): Promise<void> {
     const js = jetstream(this.nc);
-    const consumer = await js.consumers.get(this.subjects.reportsStream, this.subjects.reportsConsumer);
-    this.messages = await consumer.consume({ max_messages: 2000 });
-    const messages = this.messages;
+    // Fail fast at start when the consumer cannot be reached at all.
+    await js.consumers.get(this.subjects.reportsStream, this.subjects.reportsConsumer);
     this.loop = (async () => {
-      for await (const m of messages) this.handle(m);
-    })().catch((err: unknown) => this.logger.error({ err }, "ReportApplier: consume loop ended"));
+      while (!this.stopped) {
+        try {
+          const consumer = await js.consumers.get(this.subjects.reportsStream, this.subjects.reportsConsumer);
+          const messages = await consumer.consume({ max_messages: 2000 });
+          this.messages = messages;
+          // A vanished stream or consumer ends this consume; the repairer recreates them and the
+          // loop consumes again (reports published meanwhile wait in the new stream).
+          this.repairer.watch(messages, () => void messages.close());
+          for await (const m of messages) this.handle(m);
+        } catch (err) {
+          if (!this.stopped) this.logger.warn({ err }, "ReportApplier: consume failed; retrying");
+          this.repairer.repair("reports consume failed");
+        }
+        if (!this.stopped) await new Promise((r) => setTimeout(r, RESTART_DELAY_MS));
+      }
+    })();
   }
 
   private handle(m: JsMsg): void {
@@ -121,6 +137,7 @@ export class ReportApplier {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.messages?.close().catch(() => undefined);
     await this.loop;
   }

@@ -1,0 +1,138 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { TaskStatus } from "@taskorch/proto";
+import { eventually, metricValue, parseMetrics, type ServiceProcess } from "@taskorch/testkit";
+import { afterEach, describe, expect, it } from "vitest";
+import { nodeIdOf, startCluster, type Cluster } from "./cluster.js";
+
+const base = { queue: "", priority: 0, idempotencyKey: "", runAt: undefined, delay: undefined, timeout: undefined, payload: undefined } as const;
+const LEADER_TERM_MS = 3000;
+const RENEW_MS = LEADER_TERM_MS / 3;
+
+let c: Cluster | undefined;
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === "fail" && c) console.error(await c.diagnostics());
+  await c?.teardown();
+  c = undefined;
+});
+
+async function countWhere(cluster: Cluster, where: string, params: unknown[] = []): Promise<number> {
+  return Number((await cluster.sql.query(`SELECT count(*) AS n FROM tasks WHERE ${where}`, params)).rows[0].n);
+}
+
+async function leaderProcess(cluster: Cluster): Promise<{ proc: ServiceProcess; epoch: number }> {
+  const leader = await eventually(async () => {
+    const l = await cluster.coord.getLeader({});
+    return l.held ? l : undefined;
+  }, { what: "a leader" });
+  const proc = cluster.coordinators.find((p) => nodeIdOf(p) === leader.leaderId);
+  if (!proc) throw new Error(`leader ${leader.leaderId} is none of our coordinators`);
+  return { proc, epoch: leader.epoch };
+}
+
+/** Asks whichever coordinator still answers. */
+async function getLeader(cluster: Cluster, via: ServiceProcess) {
+  const { coordinatorClient } = await import("@taskorch/testkit");
+  const client = coordinatorClient(via.grpcPort);
+  try {
+    return await client.getLeader({});
+  } finally {
+    client.close();
+  }
+}
+
+describe("recovery when processes die", () => {
+  it("SIGKILL of a worker in the middle of 200 slow tasks: every task still succeeds, recorded once", async () => {
+    c = await startCluster({ workers: 2, workerEnv: { WORKER_POOL_SIZE: "60" } });
+    const before = metricValue(parseMetrics(await c.scheduler.metricsText()), "tasks_completed_total", { type: "example.sleep", status: "success" });
+    const { tasks } = await c.api.enqueueTasks({ tasks: Array.from({ length: 200 }, () => ({ ...base, type: "example.sleep", payload: { ms: 1500 } })) });
+    const ids = tasks.map((t) => t.id);
+    const victim = c.workers[1]!;
+    const victimId = nodeIdOf(victim);
+    await eventually(async () => (await countWhere(c!, "status = 'running' AND worker_id = $1", [victimId])) >= 20, { what: "victim busy" });
+    const killedWith = await countWhere(c, "status = 'running' AND worker_id = $1", [victimId]);
+    victim.signal("SIGKILL");
+    await victim.exited;
+    const budgetMs = 3000 /* WORKER_TIMEOUT */ + 2000 /* CLEANUP_INTERVAL */ + 30_000; /* the work itself on 2 cores */
+    await eventually(async () => (await countWhere(c!, "id = ANY($1) AND status = 'succeeded'", [ids])) === 200, { timeoutMs: budgetMs, intervalMs: 200, what: "all 200 succeeded" });
+    const rescued = (await c.sql.query("SELECT attempts, last_error FROM tasks WHERE id = ANY($1) AND attempts > 1", [ids])).rows as Array<{ attempts: number; last_error: string }>;
+    expect(rescued.length).toBeGreaterThanOrEqual(killedWith);
+    expect(rescued.every((r) => r.attempts === 2 && r.last_error.includes(`worker lost (worker ${victimId})`))).toBe(true);
+    const after = await eventually(async () => {
+      const v = metricValue(parseMetrics(await c!.scheduler.metricsText()), "tasks_completed_total", { type: "example.sleep", status: "success" });
+      return v - before >= 200 ? v : undefined;
+    });
+    expect(after - before).toBe(200);
+  });
+
+  it("SIGKILL of the leader: a successor leads within LEADER_TERM plus one renewal, and no task is lost", async () => {
+    c = await startCluster({ coordinators: 2 });
+    const { proc: leader, epoch } = await leaderProcess(c);
+    const follower = c.coordinators.find((p) => p !== leader)!;
+    // Retries need the leader (promotion): keep flaky tasks flowing across the failover.
+    const first = await c.api.enqueueTasks({ tasks: Array.from({ length: 20 }, () => ({ ...base, type: "example.flaky", payload: { failTimes: 1 } })) });
+    leader.signal("SIGKILL");
+    const killedAt = Date.now();
+    const successor = await eventually(async () => {
+      const l = await getLeader(c!, follower);
+      return l.held && l.epoch > epoch ? l : undefined;
+    }, { timeoutMs: 20_000, intervalMs: 50, what: "a new leader" });
+    const tookMs = Date.now() - killedAt;
+    expect(successor.leaderId).toBe(nodeIdOf(follower));
+    expect(successor.epoch).toBe(epoch + 1);
+    expect(tookMs).toBeLessThan(LEADER_TERM_MS + RENEW_MS + 2000); // 2s of slack for a loaded CI machine
+    const second = await c.api.enqueueTasks({ tasks: Array.from({ length: 20 }, () => ({ ...base, type: "example.flaky", payload: { failTimes: 1 } })) });
+    const ids = [...first.tasks, ...second.tasks].map((t) => t.id);
+    await eventually(async () => (await countWhere(c!, "id = ANY($1) AND status = 'succeeded'", [ids])) === 40, { timeoutMs: 30_000, what: "all flaky tasks succeeded" });
+  });
+
+  it("a leader paused past its term (SIGSTOP) writes nothing as leader when it wakes", async () => {
+    c = await startCluster({ coordinators: 2 });
+    const { proc: old, epoch: oldEpoch } = await leaderProcess(c);
+    const other = c.coordinators.find((p) => p !== old)!;
+    old.signal("SIGSTOP");
+    const successor = await eventually(async () => {
+      const l = await getLeader(c!, other);
+      return l.held && l.epoch > oldEpoch ? l : undefined;
+    }, { timeoutMs: 20_000, what: "takeover" });
+    expect(successor.leaderId).toBe(nodeIdOf(other));
+    // Give the woken leader work it would do if it could: due retries and delayed tasks.
+    const { tasks } = await c.api.enqueueTasks({
+      tasks: [
+        ...Array.from({ length: 10 }, () => ({ ...base, type: "example.flaky", payload: { failTimes: 2 } })),
+        ...Array.from({ length: 10 }, () => ({ ...base, type: "example.noop", delay: { seconds: 0, nanos: 300_000_000 } })),
+      ],
+    });
+    old.signal("SIGCONT");
+    const ids = tasks.map((t) => t.id);
+    await eventually(async () => (await countWhere(c!, "id = ANY($1) AND status = 'succeeded'", [ids])) === 20, { timeoutMs: 30_000, what: "all succeeded" });
+    await eventually(() => old.output().includes('"msg":"Elector: no longer leader"'), { what: "old leader stepped down" });
+    // Written by the old term after the takeover: nothing.
+    expect(await countWhere(c, "leader_epoch = $1 AND updated_at >= $2", [oldEpoch, successor.acquiredAt])).toBe(0);
+    expect(await countWhere(c, "id = ANY($1) AND leader_epoch = $2", [ids, successor.epoch])).toBeGreaterThan(0);
+    const metrics = parseMetrics(await old.metricsText());
+    expect(metricValue(metrics, "leader_status")).toBe(0);
+    expect(metricValue(parseMetrics(await other.metricsText()), "leader_status")).toBe(1);
+  });
+
+  it("tasks queued when NATS loses its streams are re-dispatched from Postgres and succeed", async () => {
+    c = await startCluster({ env: { DISPATCH_TIMEOUT: "2s" }, workerEnv: { WORKER_QUEUES: "elsewhere" } });
+    const { tasks } = await c.api.enqueueTasks({ tasks: Array.from({ length: 25 }, (_, i) => ({ ...base, type: "example.noop", queue: "lost", payload: { i } })) });
+    expect(tasks.every((t) => t.status === TaskStatus.TASK_STATUS_QUEUED)).toBe(true);
+    const nc = await connect({ servers: c.nats.url });
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(`${c.nats.prefix}_dispatch`);
+    expect(info.state.messages).toBeGreaterThanOrEqual(25);
+    await jsm.streams.delete(`${c.nats.prefix}_dispatch`);
+    await jsm.streams.delete(`${c.nats.prefix}_reports`);
+    await nc.close();
+    await c.startWorker({ WORKER_QUEUES: "lost" });
+    const ids = tasks.map((t) => t.id);
+    await eventually(async () => (await countWhere(c!, "id = ANY($1) AND status = 'succeeded'", [ids])) === 25, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: "re-dispatched tasks succeeded",
+    });
+    expect(await countWhere(c, "id = ANY($1) AND leader_epoch IS NOT NULL", [ids])).toBe(25);
+  });
+});
