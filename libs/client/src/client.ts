@@ -1,0 +1,320 @@
+/**
+ * TaskorchClient: the typed Node client of SchedulerService and CoordinatorService.
+ *
+ * Every call carries a deadline (`defaultDeadlineMs`, or `deadlineMs` per call) and the bearer token
+ * when one is configured. Calls that are safe to repeat (get, wait, list, cancel, retry, getLeader,
+ * listWorkers, and enqueue when it carries an idempotency key) are retried on UNAVAILABLE, ABORTED and
+ * RESOURCE_EXHAUSTED with jittered exponential backoff; each attempt gets a fresh deadline. Failures
+ * reject with TaskorchClientError subclasses (errors.ts).
+ */
+import { readFileSync } from "node:fs";
+import { credentials, Metadata, type CallOptions as GrpcCallOptions, type ChannelCredentials, type Client, type ServiceError } from "@grpc/grpc-js";
+import { isTerminal } from "@taskorch/domain";
+import { CoordinatorServiceClient, SchedulerServiceClient, type EnqueueTaskRequest, type ListTasksResponse, type Task as ProtoTask } from "@taskorch/proto";
+import { leaderFromProto, msToDuration, statusToProto, taskFromProto, workerFromProto, type Leader, type Task, type TaskStatus, type WorkerInfo } from "./convert.js";
+import { resolveRetryPolicy, withRetry, type RetryPolicy } from "./retry.js";
+
+/** TLS settings: `true` uses the system roots; files are PEM paths (client cert + key for mTLS). */
+export interface TlsOptions {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+export interface TaskorchClientOptions {
+  /** host:port of a scheduler (SchedulerService). */
+  address: string;
+  /** host:port of a coordinator (CoordinatorService); defaults to `address`'s host on port 50052. */
+  coordinatorAddress?: string;
+  /** TLS; off (plaintext) by default. */
+  tls?: TlsOptions | boolean;
+  /** Sent as `authorization: Bearer <token>` on every call. */
+  token?: string;
+  /** Deadline of each call attempt, in ms (default 10000). `wait` adds its own timeout to it. */
+  defaultDeadlineMs?: number;
+  /** Retry policy for idempotent calls (defaults: 4 attempts, 100ms doubling to at most 2s). */
+  retry?: Partial<RetryPolicy>;
+  /** Replaces the gRPC transport (tests use fakes). */
+  invokeFunc?: InvokeFunc;
+  /** Waits between retries (tests pass a fake clock). */
+  sleepFunc?: (ms: number) => Promise<void>;
+  /** Jitter source in [0, 1) (default Math.random). */
+  randomFunc?: () => number;
+}
+
+/** One unary call: service, method (as in the generated client, e.g. "getTask"), request, metadata, options. */
+export type InvokeFunc = (
+  service: "scheduler" | "coordinator",
+  method: string,
+  request: unknown,
+  metadata: Metadata,
+  options: Partial<GrpcCallOptions>,
+) => Promise<unknown>;
+
+/** Options of one call. */
+export interface CallOptions {
+  /** Deadline of each attempt of this call, in ms (overrides defaultDeadlineMs). */
+  deadlineMs?: number;
+}
+
+export interface EnqueueOptions extends CallOptions {
+  /** Queue (default "default"). */
+  queue?: string;
+  /** -100 to 100, higher first (default 0). */
+  priority?: number;
+  /** 1 to 100 (default 3). */
+  maxAttempts?: number;
+  /** Do not start before this time (exclusive with delayMs). */
+  runAt?: Date;
+  /** Do not start before now + delayMs (exclusive with runAt). */
+  delayMs?: number;
+  /** Per-attempt execution limit. */
+  timeoutMs?: number;
+  /** Same key, same task: makes the enqueue safe to retry (and the client then retries it). */
+  idempotencyKey?: string;
+}
+
+/** One entry of enqueueMany. */
+export interface EnqueueItem extends Omit<EnqueueOptions, "deadlineMs"> {
+  type: string;
+  payload?: unknown;
+}
+
+/** The stored task, and whether an earlier task with the same idempotency key was returned. */
+export type EnqueuedTask = Task & { deduplicated: boolean };
+
+/** The task after a wait, and whether the wait ended before the task finished. */
+export type WaitedTask = Task & { timedOut: boolean };
+
+export interface WaitOptions extends CallOptions {
+  /** Longest wait in ms (default 30000). Waits over an hour are split into several calls. */
+  timeoutMs?: number;
+}
+
+export interface ListFilter {
+  status?: TaskStatus;
+  type?: string;
+  queue?: string;
+  /** 1 to 1000 (default 100). */
+  pageSize?: number;
+  pageToken?: string;
+}
+
+export interface TaskPage {
+  tasks: Task[];
+  /** Pass as pageToken for the next page; undefined on the last page. */
+  nextPageToken?: string;
+}
+
+const DEFAULT_DEADLINE_MS = 10_000;
+const DEFAULT_WAIT_MS = 30_000;
+/** The server's limit on one WaitTask. */
+const MAX_WAIT_PER_CALL_MS = 3_600_000;
+const DEFAULT_COORDINATOR_PORT = 50052;
+
+/**
+ * A client for one taskorch cluster. Create one per process and share it; call close() when done.
+ *
+ * @example
+ * const client = new TaskorchClient({ address: "127.0.0.1:50051" });
+ * const task = await client.enqueue("email.send", { to: "a@b.c" }, { idempotencyKey: "welcome-42" });
+ * const done = await client.wait(task.id, { timeoutMs: 30_000 });
+ * console.log(done.status, done.result);
+ */
+export class TaskorchClient {
+  readonly address: string;
+  readonly coordinatorAddress: string;
+  private readonly deadlineMs: number;
+  private readonly policy: RetryPolicy;
+  private readonly channelCredentials: ChannelCredentials | undefined;
+  private readonly token: string | undefined;
+  private readonly invokeFunc: InvokeFunc;
+  private readonly sleepFunc: (ms: number) => Promise<void>;
+  private readonly randomFunc: () => number;
+  private scheduler: SchedulerServiceClient | undefined;
+  private coordinator: CoordinatorServiceClient | undefined;
+  private closed = false;
+
+  constructor(options: TaskorchClientOptions) {
+    if (!options.address) throw new TypeError("TaskorchClient: address is required, e.g. \"127.0.0.1:50051\"");
+    this.address = options.address;
+    this.coordinatorAddress = options.coordinatorAddress || defaultCoordinatorAddress(options.address);
+    this.deadlineMs = options.defaultDeadlineMs ?? DEFAULT_DEADLINE_MS;
+    if (!(this.deadlineMs > 0)) throw new RangeError(`TaskorchClient: defaultDeadlineMs must be > 0, got ${options.defaultDeadlineMs}`);
+    this.policy = resolveRetryPolicy(options.retry);
+    this.token = options.token;
+    this.invokeFunc = options.invokeFunc ?? ((s, m, r, md, o) => this.grpcInvoke(s, m, r, md, o));
+    this.channelCredentials = options.invokeFunc ? undefined : channelCredentialsOf(options.tls);
+    this.sleepFunc = options.sleepFunc ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.randomFunc = options.randomFunc ?? Math.random;
+  }
+
+  /** Stores one task; when this resolves the task is committed. Retried only with an idempotency key. */
+  async enqueue(type: string, payload?: unknown, options: EnqueueOptions = {}): Promise<EnqueuedTask> {
+    const res = await this.call<{ task?: ProtoTask; deduplicated: boolean }>("scheduler", "enqueueTask", toEnqueueRequest({ ...options, type, payload }), {
+      idempotent: Boolean(options.idempotencyKey),
+      deadlineMs: options.deadlineMs,
+    });
+    return { ...taskFromProto(requireTask(res.task, "EnqueueTask")), deduplicated: res.deduplicated };
+  }
+
+  /** Stores a batch atomically (all or none), in order. Retried only when every item has an idempotency key. */
+  async enqueueMany(items: EnqueueItem[], options: CallOptions = {}): Promise<Task[]> {
+    const res = await this.call<{ tasks: ProtoTask[] }>("scheduler", "enqueueTasks", { tasks: items.map(toEnqueueRequest) }, {
+      idempotent: items.length > 0 && items.every((i) => Boolean(i.idempotencyKey)),
+      deadlineMs: options.deadlineMs,
+    });
+    return res.tasks.map(taskFromProto);
+  }
+
+  /** One task by id; TaskNotFoundError when there is none. */
+  async get(id: string, options: CallOptions = {}): Promise<Task> {
+    const res = await this.call<{ task?: ProtoTask }>("scheduler", "getTask", { id }, { idempotent: true, deadlineMs: options.deadlineMs });
+    return taskFromProto(requireTask(res.task, "GetTask"));
+  }
+
+  /**
+   * Waits until the task is terminal (succeeded, dead_letter, canceled) or `timeoutMs` passes, and
+   * returns it; `timedOut` tells which. A timeout is not an error.
+   */
+  async wait(id: string, options: WaitOptions = {}): Promise<WaitedTask> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
+    if (!(timeoutMs >= 0)) throw new RangeError(`TaskorchClient.wait: timeoutMs must be >= 0, got ${options.timeoutMs}`);
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const slice = Math.min(MAX_WAIT_PER_CALL_MS, Math.max(0, until - Date.now()));
+      const res = await this.call<{ task?: ProtoTask; timedOut: boolean }>("scheduler", "waitTask", { id, timeout: msToDuration(slice) }, {
+        idempotent: true,
+        deadlineMs: slice + (options.deadlineMs ?? this.deadlineMs),
+      });
+      const task = taskFromProto(requireTask(res.task, "WaitTask"));
+      if (isTerminal(task.status) || Date.now() >= until) return { ...task, timedOut: !isTerminal(task.status) };
+    }
+  }
+
+  /** One page of tasks, newest first. */
+  async list(filter: ListFilter = {}, options: CallOptions = {}): Promise<TaskPage> {
+    const res = await this.call<ListTasksResponse>(
+      "scheduler",
+      "listTasks",
+      {
+        status: filter.status === undefined ? 0 : statusToProto(filter.status),
+        type: filter.type ?? "",
+        queue: filter.queue ?? "",
+        pageSize: filter.pageSize ?? 0,
+        pageToken: filter.pageToken ?? "",
+      },
+      { idempotent: true, deadlineMs: options.deadlineMs },
+    );
+    const page: TaskPage = { tasks: res.tasks.map(taskFromProto) };
+    if (res.nextPageToken !== "") page.nextPageToken = res.nextPageToken;
+    return page;
+  }
+
+  /** Every task matching `filter`, page by page (starting at `filter.pageToken` when given). */
+  async *listAll(filter: Omit<ListFilter, "pageToken"> & { pageToken?: string } = {}, options: CallOptions = {}): AsyncGenerator<Task, void, undefined> {
+    let pageToken = filter.pageToken;
+    do {
+      const page = await this.list({ ...filter, pageToken }, options);
+      yield* page.tasks;
+      pageToken = page.nextPageToken;
+    } while (pageToken !== undefined);
+  }
+
+  /** Cancels a pending, queued or running task; FailedPreconditionError when it already finished. */
+  async cancel(id: string, reason?: string, options: CallOptions = {}): Promise<Task> {
+    const res = await this.call<{ task?: ProtoTask }>("scheduler", "cancelTask", { id, reason: reason ?? "" }, { idempotent: true, deadlineMs: options.deadlineMs });
+    return taskFromProto(requireTask(res.task, "CancelTask"));
+  }
+
+  /** Sends a dead_letter or canceled task back to its queue with attempts reset. */
+  async retry(id: string, options: CallOptions = {}): Promise<Task> {
+    const res = await this.call<{ task?: ProtoTask }>("scheduler", "retryTask", { id }, { idempotent: true, deadlineMs: options.deadlineMs });
+    return taskFromProto(requireTask(res.task, "RetryTask"));
+  }
+
+  /** The coordinators' leader lease. */
+  async getLeader(options: CallOptions = {}): Promise<Leader> {
+    return leaderFromProto(await this.call("coordinator", "getLeader", {}, { idempotent: true, deadlineMs: options.deadlineMs }));
+  }
+
+  /** Registered workers, most recently seen first. */
+  async listWorkers(options: CallOptions = {}): Promise<WorkerInfo[]> {
+    const res = await this.call<{ workers: Parameters<typeof workerFromProto>[0][] }>("coordinator", "listWorkers", {}, { idempotent: true, deadlineMs: options.deadlineMs });
+    return res.workers.map(workerFromProto);
+  }
+
+  /** Closes the channels; later calls fail. */
+  close(): void {
+    this.closed = true;
+    this.scheduler?.close();
+    this.coordinator?.close();
+  }
+
+  private async call<T>(service: "scheduler" | "coordinator", method: string, request: unknown, opts: { idempotent: boolean; deadlineMs: number | undefined }): Promise<T> {
+    const rpc = `${service === "scheduler" ? "SchedulerService" : "CoordinatorService"}/${method[0]!.toUpperCase()}${method.slice(1)}`;
+    const deadlineMs = opts.deadlineMs ?? this.deadlineMs;
+    return withRetry(
+      { policy: this.policy, idempotent: opts.idempotent, method: rpc, sleepFunc: this.sleepFunc, randomFunc: this.randomFunc },
+      async () => {
+        const metadata = new Metadata();
+        if (this.token) metadata.set("authorization", `Bearer ${this.token}`);
+        return (await this.invokeFunc(service, method, request, metadata, { deadline: Date.now() + deadlineMs })) as T;
+      },
+    );
+  }
+
+  private grpcInvoke(service: "scheduler" | "coordinator", method: string, request: unknown, metadata: Metadata, options: Partial<GrpcCallOptions>): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error("TaskorchClient is closed"));
+    const client = service === "scheduler" ? (this.scheduler ??= new SchedulerServiceClient(this.address, this.channelCredentials!)) : (this.coordinator ??= new CoordinatorServiceClient(this.coordinatorAddress, this.channelCredentials!));
+    const fn = (client as unknown as Record<string, UnaryMethod>)[method];
+    if (typeof fn !== "function") return Promise.reject(new Error(`no method ${method} on ${service}`));
+    return new Promise((resolve, reject) => {
+      fn.call(client, request, metadata, options, (err, res) => (err ? reject(err) : resolve(res)));
+    });
+  }
+}
+
+type UnaryMethod = (this: Client, req: unknown, md: Metadata, opts: Partial<GrpcCallOptions>, cb: (err: ServiceError | null, res: unknown) => void) => unknown;
+
+function requireTask(task: ProtoTask | undefined, rpc: string): ProtoTask {
+  if (!task) throw new Error(`${rpc} answered without a task`);
+  return task;
+}
+
+function toEnqueueRequest(item: EnqueueItem): EnqueueTaskRequest {
+  return {
+    type: item.type,
+    queue: item.queue ?? "",
+    payload: item.payload === undefined ? null : item.payload,
+    priority: item.priority ?? 0,
+    maxAttempts: item.maxAttempts,
+    runAt: item.runAt,
+    delay: item.delayMs === undefined ? undefined : msToDuration(item.delayMs),
+    timeout: item.timeoutMs === undefined ? undefined : msToDuration(item.timeoutMs),
+    idempotencyKey: item.idempotencyKey ?? "",
+  };
+}
+
+/** Same host as the scheduler, the coordinator's default port (all-in-one serves both there). */
+export function defaultCoordinatorAddress(address: string): string {
+  const m = /^(.*):(\d+)$/.exec(address);
+  return `${m ? m[1] : address}:${DEFAULT_COORDINATOR_PORT}`;
+}
+
+function channelCredentialsOf(tls: TlsOptions | boolean | undefined): ChannelCredentials {
+  if (!tls) return credentials.createInsecure();
+  if (tls === true) return credentials.createSsl();
+  const read = (field: string, path: string | undefined) => {
+    if (path === undefined) return null;
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`TaskorchClient: tls.${field} ${path} cannot be read`, { cause: err });
+    }
+  };
+  const cert = read("certFile", tls.certFile);
+  const key = read("keyFile", tls.keyFile);
+  if ((cert === null) !== (key === null)) throw new TypeError("TaskorchClient: tls.certFile and tls.keyFile go together (mutual TLS)");
+  return credentials.createSsl(read("caFile", tls.caFile), key, cert);
+}
