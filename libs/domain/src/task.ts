@@ -72,5 +72,7 @@ export interface AttemptReport {
   workerId: string;
   type: string;
   durationMs: number;
+  /** Trace context of the attempt's span, if traced. */
+  traceparent: string | null;
   outcome: AttemptOutcome;
 }

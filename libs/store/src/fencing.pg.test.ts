@@ -122,7 +122,7 @@ describe("attempts are fenced", () => {
     const loser = winner === "w1" ? "w2" : "w1";
     expect(await claimTasks(pool, [{ taskId: t!.id, attempt: 1, workerId: loser }])).toEqual([]);
     const backoff = { baseMs: 10, maxMs: 10 };
-    const report = (workerId: string, attempt: number) => ({ taskId: t!.id, attempt, workerId, type: "t", durationMs: 1, outcome: { kind: "success" as const, resultJson: '"ok"' } });
+    const report = (workerId: string, attempt: number) => ({ taskId: t!.id, attempt, workerId, type: "t", durationMs: 1, traceparent: null, outcome: { kind: "success" as const, resultJson: '"ok"' } });
     expect(await recordOutcomes(pool, [report(loser, 1)], backoff)).toEqual([]);
     expect(await recordOutcomes(pool, [report(winner, 2)], backoff)).toEqual([]);
     expect(await recordOutcomes(pool, [report(winner, 1)], backoff)).toHaveLength(1);
@@ -132,7 +132,7 @@ describe("attempts are fenced", () => {
 
   it("sends a failed attempt back to pending with backoff while attempts remain, then dead-letters", async () => {
     const [t] = await insertTasks(pool, [spec({ maxAttempts: 2 })]);
-    const fail = (attempt: number) => ({ taskId: t!.id, attempt, workerId: "w", type: "t", durationMs: 1, outcome: { kind: "failure" as const, message: `boom ${attempt}`, nonRetryable: false } });
+    const fail = (attempt: number) => ({ taskId: t!.id, attempt, workerId: "w", type: "t", durationMs: 1, traceparent: null, outcome: { kind: "failure" as const, message: `boom ${attempt}`, nonRetryable: false } });
     await claimTasks(pool, [{ taskId: t!.id, attempt: 1, workerId: "w" }]);
     expect((await recordOutcomes(pool, [fail(1)], { baseMs: 60_000, maxMs: 60_000 }))[0]?.status).toBe("pending");
     const after1 = await getTask(pool, t!.id);

@@ -1,4 +1,5 @@
 import { pino, type Logger } from "pino";
+import { activeTraceIds } from "./spans.js";
 
 export type { Logger };
 
@@ -15,5 +16,7 @@ export function createLogger(config: LoggerConfig): Logger {
     base: { service: config.service, worker_id: config.nodeId },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    // Lines written inside a traced operation carry its ids, so logs and Jaeger join up.
+    mixin: () => activeTraceIds(),
   });
 }

@@ -2,3 +2,4 @@ export * from "./env.js";
 export * from "./process.js";
 export * from "./clients.js";
 export * from "./metrics.js";
+export * from "./otlp-receiver.js";

@@ -30,7 +30,19 @@ import {
   type Subjects,
 } from "@taskorch/bus";
 import { CancelNotice, DispatchMessage, Heartbeat, type Report } from "@taskorch/proto";
-import { metrics, type Logger } from "@taskorch/telemetry";
+import {
+  ATTR,
+  context,
+  contextFromTraceparent,
+  failSpan,
+  metrics,
+  SpanKind,
+  trace,
+  traceparentOf,
+  tracer,
+  type Logger,
+  type Span,
+} from "@taskorch/telemetry";
 import { jetstream, type Consumer, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { Subscription } from "@nats-io/transport-node";
 import { Claimer } from "./claimer.js";
@@ -188,23 +200,43 @@ export class Worker {
       m.term();
       return;
     }
-    let granted: boolean;
+    // One CONSUMER span per attempt, under the dispatch span from the message headers: the
+    // handler runs inside it, so its own spans and log lines join the task's trace.
+    const parent = contextFromTraceparent(m.headers?.get("traceparent"));
+    const span = tracer.startSpan(
+      `process ${d.type}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: { [ATTR.taskId]: d.taskId, [ATTR.taskType]: d.type, [ATTR.taskQueue]: d.queue, [ATTR.attempt]: d.attempt, [ATTR.workerId]: this.config.workerId, [ATTR.messagingSystem]: "nats" },
+      },
+      parent,
+    );
     try {
-      granted = await this.claimer.claim(d.taskId, d.attempt);
-    } catch (err) {
-      this.config.logger.warn({ err, task_id: d.taskId }, "Worker: claim got no answer; will retry");
-      m.nak(NAK_DELAY_MS);
-      return;
+      await context.with(trace.setSpan(parent, span), async () => {
+        let granted: boolean;
+        try {
+          granted = await this.claimer.claim(d.taskId, d.attempt);
+        } catch (err) {
+          this.config.logger.warn({ err, task_id: d.taskId }, "Worker: claim got no answer; will retry");
+          span.addEvent("task.claim_unanswered");
+          m.nak(NAK_DELAY_MS);
+          return;
+        }
+        m.ack();
+        if (!granted) {
+          span.addEvent("task.claim_rejected");
+          this.config.logger.debug({ task_id: d.taskId, attempt: d.attempt }, "Worker: claim rejected (attempt no longer current)");
+          return;
+        }
+        span.addEvent("task.claimed");
+        await this.run(d, span);
+      });
+    } finally {
+      span.end();
     }
-    m.ack();
-    if (!granted) {
-      this.config.logger.debug({ task_id: d.taskId, attempt: d.attempt }, "Worker: claim rejected (attempt no longer current)");
-      return;
-    }
-    await this.run(d);
   }
 
-  private async run(d: DispatchMessage): Promise<void> {
+  private async run(d: DispatchMessage, span: Span): Promise<void> {
     const log = this.config.logger.child({ task_id: d.taskId, attempt: d.attempt, task_type: d.type });
     const key = `${d.taskId}:${d.attempt}`;
     const controller = new AbortController();
@@ -213,7 +245,8 @@ export class Worker {
     const timeoutMs = durationToMs(d.timeout) ?? this.config.defaultTimeoutMs;
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
-    const report: Report = { taskId: d.taskId, attempt: d.attempt, type: d.type, resultJson: undefined, failure: undefined, duration: undefined };
+    const report: Report = { taskId: d.taskId, attempt: d.attempt, type: d.type, resultJson: undefined, failure: undefined, duration: undefined, traceparent: traceparentOf() ?? "" };
+    span.addEvent("task.started");
     try {
       const handler = this.handlers.get(d.type);
       if (!handler) {
@@ -233,10 +266,13 @@ export class Worker {
         throw new NonRetryableError(`result is ${Buffer.byteLength(json)} bytes of JSON; the limit is ${this.config.maxResultBytes} bytes`);
       }
       report.resultJson = Buffer.from(json);
+      span.addEvent("task.completed");
     } catch (err) {
       const error = coerceError(err);
       report.failure = { message: error.message || error.name, nonRetryable: error instanceof NonRetryableError || error.name === "NonRetryableError" };
       log.info({ err: error.message }, "Worker: attempt failed");
+      span.addEvent("task.failed", { "exception.message": error.message });
+      failSpan(span, error);
     } finally {
       clearTimeout(timer);
       this.running.delete(key);

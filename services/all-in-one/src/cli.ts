@@ -4,12 +4,14 @@
  * main: config (validated once; a bad value exits naming the variable) -> logger -> apps ->
  * /metrics + /health -> signals (graceful stop within SHUTDOWN_TIMEOUT; a second signal exits at once).
  */
+// First: starts tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set) before anything loads grpc-js.
+import "@taskorch/telemetry/preload";
 import { hostname } from "node:os";
 import { ConfigError, loadConfig, type TaskorchConfig } from "@taskorch/config";
 import { newNodeId, VERSION } from "@taskorch/domain";
 import { createCoordinatorApp } from "@taskorch/coordinator";
 import { createSchedulerApp } from "@taskorch/scheduler";
-import { createLogger, startHealthServer, type HealthCheck, type HealthServer, type Logger } from "@taskorch/telemetry";
+import { createLogger, shutdownTracing, startHealthServer, type HealthCheck, type HealthServer, type Logger } from "@taskorch/telemetry";
 import { createWorkerApp } from "@taskorch/worker";
 
 const USAGE = `taskorch ${VERSION} — distributed task orchestrator
@@ -107,6 +109,7 @@ async function main(argv: string[]): Promise<number> {
         await c.stop().catch((err: unknown) => logger.error({ err, component: c.name }, "taskorch: stop failed"));
       }
       await health?.close();
+      await shutdownTracing();
       logger.info("taskorch: stopped");
       process.exit(0);
     })();

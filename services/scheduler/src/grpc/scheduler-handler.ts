@@ -26,7 +26,7 @@ import {
 } from "@taskorch/proto";
 import { unary, type GrpcServiceBinding } from "@taskorch/rpc";
 import { cancelTask, getTask, listTasks, retryTask, type Pool } from "@taskorch/store";
-import type { Logger } from "@taskorch/telemetry";
+import { ATTR, trace, traceparentOf, context, type Logger } from "@taskorch/telemetry";
 import type { NatsConnection, Subjects } from "@taskorch/bus";
 import { statusFromProto, toProtoTask } from "../convert.js";
 import { toDispatchItem, type Enqueuer } from "../enqueue/enqueuer.js";
@@ -74,15 +74,17 @@ export function schedulerService(deps: SchedulerHandlerDeps): GrpcServiceBinding
     definition: SchedulerServiceService,
     implementation: {
       enqueueTask: unary<EnqueueTaskRequest, EnqueueTaskResponse>(logger, async (req) => {
-        const spec = validateEnqueue(req, deps.validator);
+        const spec = { ...validateEnqueue(req, deps.validator), traceparent: traceparentOf() };
         const [result] = await deps.enqueuer.enqueue([spec]);
+        trace.getSpan(context.active())?.setAttributes({ [ATTR.taskId]: result!.task.id, [ATTR.taskType]: spec.type, [ATTR.taskQueue]: spec.queue });
         return { task: toProtoTask(result!.task), deduplicated: result!.deduplicated };
       }),
 
       enqueueTasks: unary<EnqueueTasksRequest, EnqueueTasksResponse>(logger, async (req) => {
         if (req.tasks.length === 0) throw new InvalidArgumentError("tasks", "the batch is empty; send at least one task");
         if (req.tasks.length > MAX_BATCH) throw new InvalidArgumentError("tasks", `the batch has ${req.tasks.length} tasks; the limit is ${MAX_BATCH}`);
-        const specs = req.tasks.map((t, i) => validateEnqueue(t, deps.validator, `tasks[${i}].`));
+        const traceparent = traceparentOf();
+        const specs = req.tasks.map((t, i) => ({ ...validateEnqueue(t, deps.validator, `tasks[${i}].`), traceparent }));
         const results = await deps.enqueuer.enqueue(specs);
         return { tasks: results.map((r) => toProtoTask(r.task)) };
       }),

@@ -2,7 +2,7 @@ import { GroupCommitter, isUuid, type AttemptReport, type TaskStatus } from "@ta
 import { jsonFromBytes, type NatsConnection, type StreamRepairer, type Subjects } from "@taskorch/bus";
 import { ReportBatch } from "@taskorch/proto";
 import { recordOutcomes, type BackoffParams, type Pool, type RecordedOutcome } from "@taskorch/store";
-import { metrics, type Logger } from "@taskorch/telemetry";
+import { ATTR, contextFromTraceparent, metrics, SpanStatusCode, tracer, type Logger } from "@taskorch/telemetry";
 import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 
 /** Redelivery delay when reports could not be written (database down). */
@@ -20,7 +20,7 @@ export function toAttemptReport(workerId: string, r: ReportBatch["reports"][numb
     } catch {
       return undefined;
     }
-    return { taskId: r.taskId, attempt: r.attempt, workerId, type: r.type, durationMs, outcome: { kind: "success", resultJson } };
+    return { taskId: r.taskId, attempt: r.attempt, workerId, type: r.type, durationMs, traceparent: r.traceparent || null, outcome: { kind: "success", resultJson } };
   }
   if (r.failure !== undefined) {
     return {
@@ -29,10 +29,35 @@ export function toAttemptReport(workerId: string, r: ReportBatch["reports"][numb
       workerId,
       type: r.type,
       durationMs,
+      traceparent: r.traceparent || null,
       outcome: { kind: "failure", message: r.failure.message.slice(0, 8192) || "failed without a message", nonRetryable: r.failure.nonRetryable },
     };
   }
   return undefined;
+}
+
+const EVENT_BY_STATUS: Record<string, string> = {
+  succeeded: "task.succeeded",
+  pending: "task.retry_scheduled",
+  dead_letter: "task.dead_lettered",
+};
+
+/** Closes a task's trace: a span under the worker's span saying what was recorded, or that it was stale. */
+function traceRecording(r: AttemptReport, outcome: RecordedOutcome | null): void {
+  if (!r.traceparent) return;
+  const span = tracer.startSpan(
+    `record ${r.type}`,
+    { attributes: { [ATTR.taskId]: r.taskId, [ATTR.taskType]: r.type, [ATTR.attempt]: r.attempt, [ATTR.workerId]: r.workerId } },
+    contextFromTraceparent(r.traceparent),
+  );
+  if (outcome) {
+    span.setAttribute(ATTR.status, outcome.status);
+    span.addEvent(EVENT_BY_STATUS[outcome.status] ?? `task.${outcome.status}`);
+    if (outcome.status === "dead_letter") span.setStatus({ code: SpanStatusCode.ERROR, message: r.outcome.kind === "failure" ? r.outcome.message : "dead letter" });
+  } else {
+    span.addEvent("task.report_rejected", { reason: "attempt no longer current" });
+  }
+  span.end();
 }
 
 /**
@@ -63,7 +88,9 @@ export class ReportApplier {
         const outcomes = await recordOutcomes(this.pool, reports, this.backoff);
         this.afterCommit(outcomes);
         const byKey = new Map(outcomes.map((o) => [o.taskId, o]));
-        return reports.map((r) => byKey.get(r.taskId) ?? null);
+        const results = reports.map((r) => byKey.get(r.taskId) ?? null);
+        reports.forEach((r, i) => traceRecording(r, results[i] ?? null));
+        return results;
       },
     });
   }

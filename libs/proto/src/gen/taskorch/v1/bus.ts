@@ -92,6 +92,11 @@ export interface Report {
     | undefined;
   /** Task type (for metrics on the receiving side). */
   type: string;
+  /**
+   * W3C traceparent of the span that ran the attempt, so recording joins the task's trace
+   * (a ReportBatch mixes traces, so this cannot travel in the message headers).
+   */
+  traceparent: string;
 }
 
 /** ReportBatch carries several reports from one worker in one message. */
@@ -761,7 +766,15 @@ export const Failure: MessageFns<Failure> = {
 };
 
 function createBaseReport(): Report {
-  return { taskId: "", attempt: 0, resultJson: undefined, failure: undefined, duration: undefined, type: "" };
+  return {
+    taskId: "",
+    attempt: 0,
+    resultJson: undefined,
+    failure: undefined,
+    duration: undefined,
+    type: "",
+    traceparent: "",
+  };
 }
 
 export const Report: MessageFns<Report> = {
@@ -783,6 +796,9 @@ export const Report: MessageFns<Report> = {
     }
     if (message.type !== "") {
       writer.uint32(50).string(message.type);
+    }
+    if (message.traceparent !== "") {
+      writer.uint32(58).string(message.traceparent);
     }
     return writer;
   },
@@ -848,6 +864,14 @@ export const Report: MessageFns<Report> = {
             message.type = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.traceparent = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -876,6 +900,7 @@ export const Report: MessageFns<Report> = {
       failure: isSet(object.failure) ? Failure.fromJSON(object.failure) : undefined,
       duration: isSet(object.duration) ? Duration.fromJSON(object.duration) : undefined,
       type: isSet(object.type) ? globalThis.String(object.type) : "",
+      traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
     };
   },
 
@@ -899,6 +924,9 @@ export const Report: MessageFns<Report> = {
     if (message.type !== "") {
       obj.type = message.type;
     }
+    if (message.traceparent !== "") {
+      obj.traceparent = message.traceparent;
+    }
     return obj;
   },
 
@@ -917,6 +945,7 @@ export const Report: MessageFns<Report> = {
       ? Duration.fromPartial(object.duration)
       : undefined;
     message.type = object.type ?? "";
+    message.traceparent = object.traceparent ?? "";
     return message;
   },
 };
