@@ -1,0 +1,118 @@
+/** Shared helpers: statistics, Postgres admin (throwaway databases, commit counters), ports, timing. */
+import { createServer } from "node:net";
+import { performance } from "node:perf_hooks";
+import pg from "pg";
+
+export const PG_HOST = process.env.BENCH_PG_HOST ?? "127.0.0.1";
+export const PG_PORT = Number(process.env.BENCH_PG_PORT ?? 5432);
+export const PG_USER = process.env.BENCH_PG_USER ?? "postgres";
+export const REDIS_HOST = process.env.BENCH_REDIS_HOST ?? "127.0.0.1";
+export const REDIS_PORT = Number(process.env.BENCH_REDIS_PORT ?? 6379);
+export const NATS_URL = process.env.BENCH_NATS_URL ?? "nats://127.0.0.1:4222";
+
+export const now = (): number => performance.now();
+/** Wall clock with sub-millisecond resolution, comparable across processes on this machine. */
+export const epochMs = (): number => performance.timeOrigin + performance.now();
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function dbUrl(db: string): string {
+  return `postgres://${PG_USER}@${PG_HOST}:${PG_PORT}/${db}`;
+}
+
+export function median(xs: number[]): number {
+  return quantile(xs, 0.5);
+}
+
+/** Linear-interpolated quantile of an unsorted list. */
+export function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+}
+
+export function round(x: number, digits = 2): number {
+  if (!Number.isFinite(x)) return x;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** One connection to the `postgres` database for CREATE/DROP DATABASE and pg_stat_database. */
+export class PgAdmin {
+  private client = new pg.Client({ connectionString: dbUrl("postgres") });
+  async connect(): Promise<void> {
+    await this.client.connect();
+  }
+  async createDatabase(name: string): Promise<void> {
+    await this.client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await this.client.query(`CREATE DATABASE "${name}"`);
+  }
+  async dropDatabase(name: string): Promise<void> {
+    await this.client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  }
+  /** Committed transactions of the database as the statistics system has them (flushed by backends at exit or ~10 s idle). */
+  async xactCommit(name: string): Promise<number> {
+    const r = await this.client.query<{ c: string }>("SELECT xact_commit::text AS c FROM pg_stat_database WHERE datname = $1", [name]);
+    return Number(r.rows[0]?.c ?? 0);
+  }
+  /** Waits until no backend is connected to the database (so each has flushed its statistics). */
+  async waitNoBackends(name: string, timeoutMs = 15_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await this.client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name]);
+      if (r.rows[0].n === 0) return true;
+      if (Date.now() > deadline) return false;
+      await sleep(50);
+    }
+  }
+  async serverVersion(): Promise<string> {
+    const r = await this.client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+    return r.rows[0].v;
+  }
+  async listDatabases(prefix: string): Promise<string[]> {
+    const r = await this.client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE $1", [`${prefix}%`]);
+    return r.rows.map((x) => x.datname);
+  }
+  async end(): Promise<void> {
+    await this.client.end();
+  }
+}
+
+/** A free loopback TCP port (bind to 0, read, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      const port = typeof a === "object" && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs `n` calls of `fn(i)` through `concurrency` loops, each awaiting its previous call. */
+export async function runConcurrent(n: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const loops = Array.from({ length: Math.min(concurrency, n) }, async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= n) return;
+      await fn(i);
+    }
+  });
+  await Promise.all(loops);
+}
+
+/** Polls `count()` until it reaches `target`; returns the wall time (epochMs) when it was first seen. */
+export async function waitForCount(count: () => Promise<number>, target: number, intervalMs: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const c = await count();
+    if (c >= target) return epochMs();
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${target} done (saw ${c})`);
+    await sleep(intervalMs);
+  }
+}

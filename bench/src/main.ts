@@ -1,0 +1,399 @@
+/**
+ * taskorch benchmarks: taskorch vs graphile-worker, pg-boss and BullMQ through the same workloads
+ * with no-op handlers. Prints one table and writes bench/results/<timestamp>.json.
+ *
+ *   npm --prefix bench ci && npm --prefix bench run bench -- [--systems a,b] [--workloads bulk,single,drain,steady]
+ *        [--n 20000] [--reps 3] [--steady-n 2000] [--steady-rate 200] [--no-sweep]
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, freemem, loadavg, totalmem } from "node:os";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { execFileSync } from "node:child_process";
+import { Redis } from "ioredis";
+import { median, PgAdmin, REDIS_HOST, REDIS_PORT, round } from "./common.js";
+import { bullmqDriver, graphileDriver, pgBossDriver } from "./peers.js";
+import { taskorchDriver } from "./taskorch.js";
+import { WORKLOADS, type RunContext, type Setting, type SystemDriver, type WorkloadName } from "./types.js";
+import { runWorkload, type WorkloadParams } from "./workloads.js";
+
+const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const ALL_SYSTEMS = ["taskorch", "graphile-worker", "pg-boss", "bullmq"];
+
+interface Args {
+  systems: string[];
+  workloads: WorkloadName[];
+  n: number;
+  reps: number;
+  steadyN: number;
+  steadyRate: number;
+  sweep: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { systems: ALL_SYSTEMS, workloads: WORKLOADS, n: 20_000, reps: 3, steadyN: 2000, steadyRate: 200, sweep: true };
+  for (let k = 0; k < argv.length; k++) {
+    const [flag, inline] = argv[k].split("=", 2);
+    const val = () => inline ?? argv[++k];
+    switch (flag) {
+      case "--systems":
+        a.systems = val().split(",").map((s) => s.trim()).filter(Boolean);
+        break;
+      case "--workloads":
+        a.workloads = val().split(",").map((s) => s.trim()).filter(Boolean) as WorkloadName[];
+        break;
+      case "--n":
+        a.n = Number(val());
+        break;
+      case "--reps":
+        a.reps = Number(val());
+        break;
+      case "--steady-n":
+        a.steadyN = Number(val());
+        break;
+      case "--steady-rate":
+        a.steadyRate = Number(val());
+        break;
+      case "--no-sweep":
+        a.sweep = false;
+        break;
+      case "--help":
+      case "-h":
+        process.stdout.write("usage: npm run bench -- [--systems taskorch,graphile-worker,pg-boss,bullmq] [--workloads bulk,single,drain,steady] [--n 20000] [--reps 3] [--steady-n 2000] [--steady-rate 200] [--no-sweep]\n");
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown flag ${argv[k]}`);
+    }
+  }
+  for (const s of a.systems) if (!ALL_SYSTEMS.includes(s)) throw new Error(`unknown system ${s} (known: ${ALL_SYSTEMS.join(", ")})`);
+  for (const w of a.workloads) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w} (known: ${WORKLOADS.join(", ")})`);
+  if (!(a.n > 0) || !(a.reps > 0) || !(a.steadyN > 0) || !(a.steadyRate > 0)) throw new Error("--n, --reps, --steady-n and --steady-rate must be positive");
+  return a;
+}
+
+/** Primary metric of a workload and whether higher is better. */
+const PRIMARY: Record<WorkloadName, { metric: string; higherBetter: boolean }> = {
+  bulk: { metric: "throughput", higherBetter: true },
+  single: { metric: "throughput", higherBetter: true },
+  drain: { metric: "throughput", higherBetter: true },
+  steady: { metric: "pickup p50 ms", higherBetter: false },
+};
+
+interface Summary {
+  median: number;
+  min: number;
+  max: number;
+}
+interface SettingResult {
+  setting: Setting;
+  reps: { metrics: Record<string, number>; commits?: number; commitsPerTask?: number; tasks: number }[];
+  summary: Record<string, Summary>;
+  notes: string[];
+  error?: string;
+}
+interface Cell {
+  system: string;
+  workload: WorkloadName;
+  best?: SettingResult;
+  sweep: SettingResult[];
+  skipped?: string;
+}
+
+const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+
+function summarize(values: number[]): Summary {
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
+}
+
+async function runSetting(driver: SystemDriver, w: WorkloadName, setting: Setting, args: Args, admin: PgAdmin, runId: string, seq: () => number): Promise<SettingResult> {
+  const params: WorkloadParams = { n: args.n, steadyN: args.steadyN, steadyRate: args.steadyRate, drainTimeoutMs: 300_000 };
+  const result: SettingResult = { setting, reps: [], summary: {}, notes: [] };
+  for (let r = 0; r < args.reps; r++) {
+    const ctx: RunContext = { runId, name: `bench_${runId}_${seq()}`, benchQueries: { n: 0 }, log };
+    const inst = await driver.create(ctx, setting, w);
+    let c0 = 0;
+    let q0 = 0;
+    let rep;
+    try {
+      rep = await runWorkload(w, inst, params, {
+        beforeMeasured: async () => {
+          if (inst.database) c0 = await admin.xactCommit(inst.database);
+          q0 = ctx.benchQueries.n;
+        },
+      });
+    } finally {
+      await inst.close().catch((err: unknown) => log(`${driver.name}: close failed: ${String(err)}`));
+      for (const n of inst.notes ?? []) if (!result.notes.includes(n)) result.notes.push(n);
+    }
+    let commits: number | undefined;
+    if (inst.database) {
+      const gone = await admin.waitNoBackends(inst.database);
+      if (!gone) log(`${driver.name}: backends still connected to ${inst.database}; commit count may be short`);
+      commits = (await admin.xactCommit(inst.database)) - c0 - (ctx.benchQueries.n - q0);
+      await admin.dropDatabase(inst.database);
+    }
+    const entry = { metrics: rep.metrics, tasks: rep.tasks, commits, commitsPerTask: commits === undefined ? undefined : commits / rep.tasks };
+    result.reps.push(entry);
+    const p = PRIMARY[w];
+    log(`${driver.name} ${w} [${setting.label}] rep ${r + 1}/${args.reps}: ${p.metric}=${round(rep.metrics[p.metric])}${entry.commitsPerTask !== undefined ? ` commits/task=${round(entry.commitsPerTask, 3)}` : ""}`);
+  }
+  const keys = Object.keys(result.reps[0].metrics);
+  for (const k of keys) result.summary[k] = summarize(result.reps.map((x) => x.metrics[k]));
+  if (result.reps.every((x) => x.commitsPerTask !== undefined)) result.summary["commits/task"] = summarize(result.reps.map((x) => x.commitsPerTask!));
+  return result;
+}
+
+function better(w: WorkloadName, a: SettingResult, b: SettingResult | undefined): boolean {
+  if (!b) return true;
+  const p = PRIMARY[w];
+  const va = a.summary[p.metric]?.median;
+  const vb = b.summary[p.metric]?.median;
+  if (va === undefined || Number.isNaN(va)) return false;
+  if (vb === undefined || Number.isNaN(vb)) return true;
+  return p.higherBetter ? va > vb : va < vb;
+}
+
+function unitOf(metric: string): string {
+  if (metric === "throughput") return "tasks/s";
+  if (metric.endsWith(" ms")) return "ms";
+  return metric === "commits/task" ? "commits/task" : "";
+}
+
+function fmt(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (Math.abs(x) >= 100) return Math.round(x).toLocaleString("en-US");
+  if (Math.abs(x) >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const line = (r: string[]) => `| ${r.map((v, c) => v.padEnd(widths[c])).join(" | ")} |`;
+  return [line(rows[0]), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.slice(1).map(line)].join("\n");
+}
+
+function metricRows(cells: Cell[]): string[][] {
+  const rows: string[][] = [["workload", "system", "median", "min", "max", "unit", "settings"]];
+  for (const c of cells) {
+    if (!c.best) {
+      rows.push([c.workload, c.system, "—", "—", "—", "", c.skipped ?? "failed"]);
+      continue;
+    }
+    for (const [metric, s] of Object.entries(c.best.summary)) {
+      const name = metric === "throughput" ? c.workload : `${c.workload} ${metric.replace(/ ms$/, "")}`;
+      rows.push([name, c.system, fmt(s.median), fmt(s.min), fmt(s.max), unitOf(metric), c.best.setting.label]);
+    }
+  }
+  return rows;
+}
+
+interface Ratio {
+  workload: string;
+  metric: string;
+  taskorch: number;
+  bestPeer: string;
+  bestPeerValue: number;
+  /** > 1 means taskorch is better (throughput: taskorch/peer; latency: peer/taskorch). */
+  advantage: number;
+}
+
+function ratios(cells: Cell[]): Ratio[] {
+  const out: Ratio[] = [];
+  const byWorkload = new Map<WorkloadName, Cell[]>();
+  for (const c of cells) byWorkload.set(c.workload, [...(byWorkload.get(c.workload) ?? []), c]);
+  for (const [w, list] of byWorkload) {
+    const t = list.find((c) => c.system === "taskorch")?.best;
+    if (!t) continue;
+    const metrics = w === "steady" ? ["enqueue p50 ms", "enqueue p99 ms", "pickup p50 ms", "pickup p99 ms"] : ["throughput"];
+    for (const m of metrics) {
+      const higher = m === "throughput";
+      let best: { sys: string; v: number } | undefined;
+      for (const c of list) {
+        if (c.system === "taskorch" || !c.best?.summary[m]) continue;
+        const v = c.best.summary[m].median;
+        if (!best || (higher ? v > best.v : v < best.v)) best = { sys: c.system, v };
+      }
+      if (!best) continue;
+      const tv = t.summary[m].median;
+      out.push({ workload: w, metric: m, taskorch: tv, bestPeer: best.sys, bestPeerValue: best.v, advantage: higher ? tv / best.v : best.v / tv });
+    }
+  }
+  return out;
+}
+
+interface Target {
+  target: string;
+  value: string;
+  met: boolean | undefined;
+}
+
+function targets(cells: Cell[], rs: Ratio[]): Target[] {
+  const get = (sys: string, w: WorkloadName, m: string) => cells.find((c) => c.system === sys && c.workload === w)?.best?.summary[m]?.median;
+  const out: Target[] = [];
+  for (const w of ["drain", "bulk"] as const) {
+    const r = rs.find((x) => x.workload === w && x.metric === "throughput");
+    out.push({ target: `${w}: ahead of the best peer`, value: r ? `${r.advantage.toFixed(2)}x ${r.bestPeer}` : "n/a", met: r ? r.advantage > 1 : undefined });
+  }
+  const ts = get("taskorch", "single", "throughput");
+  const gs = get("graphile-worker", "single", "throughput");
+  const bs = get("bullmq", "single", "throughput");
+  out.push({ target: "single enqueue >= 10x graphile-worker (durable)", value: ts && gs ? `${(ts / gs).toFixed(1)}x` : "n/a", met: ts && gs ? ts / gs >= 10 : undefined });
+  out.push({ target: "single enqueue ahead of BullMQ", value: ts && bs ? `${(ts / bs).toFixed(2)}x` : "n/a", met: ts && bs ? ts > bs : undefined });
+  const p50 = get("taskorch", "steady", "pickup p50 ms");
+  const p99 = get("taskorch", "steady", "pickup p99 ms");
+  out.push({ target: "pickup p50 <= 3 ms at 200/s", value: p50 !== undefined ? `${fmt(p50)} ms` : "n/a", met: p50 !== undefined ? p50 <= 3 : undefined });
+  out.push({ target: "pickup p99 <= 15 ms at 200/s", value: p99 !== undefined ? `${fmt(p99)} ms` : "n/a", met: p99 !== undefined ? p99 <= 15 : undefined });
+  return out;
+}
+
+async function redisVersion(): Promise<string> {
+  const r = new Redis({ host: REDIS_HOST, port: REDIS_PORT, lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await r.connect();
+    return /redis_version:(\S+)/.exec(await r.info("server"))?.[1] ?? "?";
+  } catch {
+    return "unreachable";
+  } finally {
+    r.disconnect();
+  }
+}
+
+function tryCmd(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  } catch {
+    return "?";
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const runId = Date.now().toString(36);
+  const started = new Date();
+  const admin = new PgAdmin();
+  await admin.connect();
+  const drivers: Record<string, SystemDriver> = {
+    taskorch: taskorchDriver(admin),
+    "graphile-worker": graphileDriver(admin),
+    "pg-boss": pgBossDriver(admin),
+    bullmq: bullmqDriver(),
+  };
+  const machine = {
+    nproc: cpus().length,
+    cpu: cpus()[0]?.model,
+    memoryGiB: round(totalmem() / 2 ** 30, 1),
+    freeMemoryGiB: round(freemem() / 2 ** 30, 1),
+    node: process.version,
+    postgres: await admin.serverVersion(),
+    natsServer: tryCmd("nats-server", ["--version"]),
+    redis: await redisVersion(),
+    loadavgAtStart: loadavg().map((x) => round(x, 2)),
+    loadavgAtEnd: [] as number[],
+  };
+  const versions: Record<string, Record<string, string>> = {};
+  for (const s of args.systems) versions[s] = await drivers[s].versions().catch((e: unknown) => ({ error: String(e) }));
+  log(`run ${runId}: systems=${args.systems.join(",")} workloads=${args.workloads.join(",")} n=${args.n} reps=${args.reps} sweep=${args.sweep}`);
+
+  let seqN = 0;
+  const seq = () => ++seqN;
+  const cells: Cell[] = [];
+  try {
+    for (const w of args.workloads) {
+      for (const s of args.systems) {
+        const driver = drivers[s];
+        const cell: Cell = { system: s, workload: w, sweep: [] };
+        cells.push(cell);
+        const why = await driver.unavailable?.();
+        if (why) {
+          cell.skipped = why;
+          log(`${s}: skipped: ${why}`);
+          continue;
+        }
+        const settings = args.sweep ? driver.settings(w) : driver.settings(w).slice(-1);
+        for (const setting of settings) {
+          try {
+            const r = await runSetting(driver, w, setting, args, admin, runId, seq);
+            cell.sweep.push(r);
+            if (better(w, r, cell.best)) cell.best = r;
+          } catch (err) {
+            log(`${s} ${w} [${setting.label}] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+            cell.sweep.push({ setting, reps: [], summary: {}, notes: [], error: String(err) });
+          }
+        }
+      }
+    }
+  } finally {
+    for (const db of await admin.listDatabases(`bench_${runId}_`)) await admin.dropDatabase(db);
+    await admin.end();
+  }
+
+  machine.loadavgAtEnd = loadavg().map((x) => round(x, 2));
+  const rs = ratios(cells);
+  const ts = targets(cells, rs);
+  const out: string[] = [];
+  out.push(`taskorch benchmarks — ${started.toISOString()} — n=${args.n} reps=${args.reps} (median/min/max over reps; best setting of the sweep shown)`);
+  out.push(`machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGiB} GiB, node ${machine.node}, postgres ${machine.postgres}, ${machine.natsServer}, redis ${machine.redis}; load average at start ${machine.loadavgAtStart.join(" ")}, at end ${machine.loadavgAtEnd.join(" ")}`);
+  out.push(`versions: ${Object.entries(versions).map(([s, v]) => `${s} ${Object.entries(v).map(([k, x]) => `${k}=${x}`).join(" ")}`).join("; ")}`);
+  out.push("");
+  out.push(table(metricRows(cells)));
+  if (rs.length > 0) {
+    out.push("");
+    out.push("taskorch vs the best peer (advantage > 1 means taskorch is better)");
+    out.push(table([["workload", "metric", "taskorch", "best peer", "peer value", "advantage"], ...rs.map((r) => [r.workload, r.metric, fmt(r.taskorch), r.bestPeer, fmt(r.bestPeerValue), `${r.advantage.toFixed(2)}x`])]));
+    out.push("");
+    out.push("targets");
+    out.push(table([["target", "value", "met"], ...ts.map((t) => [t.target, t.value, t.met === undefined ? "n/a" : t.met ? "yes" : "NO"])]));
+  }
+  if (args.sweep) {
+    out.push("");
+    out.push("sweep (primary metric, median of reps)");
+    const rows = [["workload", "system", "setting", "median", "unit"]];
+    for (const c of cells)
+      for (const r of c.sweep) {
+        const m = PRIMARY[c.workload].metric;
+        rows.push([c.workload, c.system, r.setting.label, r.error ? `error: ${r.error.slice(0, 60)}` : fmt(r.summary[m]?.median ?? Number.NaN), unitOf(m)]);
+      }
+    out.push(table(rows));
+  }
+  const text = out.join("\n");
+  process.stdout.write(`${text}\n`);
+
+  const resultsDir = resolve(BENCH_DIR, "results");
+  mkdirSync(resultsDir, { recursive: true });
+  const file = resolve(resultsDir, `${started.toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        startedAt: started.toISOString(),
+        finishedAt: new Date().toISOString(),
+        args,
+        machine,
+        versions,
+        method: {
+          bulk: "N tasks through the batch API in batches of 1000, one client, sequential batches",
+          single: "N tasks through the single-task API from 32 concurrent callers",
+          drain: "N tasks enqueued (untimed), then worker process(es) started; time from the first worker reporting ready until the store shows all N done",
+          steady: "steadyN tasks one at a time at steadyRate/s (open loop) into idle in-process workers after a warm-up; enqueue = call duration, pickup = handler start - enqueue call start (same process clock)",
+          commitsPerTask: "pg_stat_database.xact_commit delta of the system's database over the measured phase, read after every connection closed, minus the bench's own monitoring queries, divided by tasks",
+        },
+        cells,
+        ratios: rs,
+        targets: ts,
+        table: text,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  log(`wrote ${file}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

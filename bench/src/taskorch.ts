@@ -1,0 +1,312 @@
+/**
+ * taskorch driver: the real services as separate processes (`cli.js scheduler`, `coordinator`,
+ * `worker`), driven over gRPC (SchedulerService, loaded from proto/ with @grpc/proto-loader).
+ *
+ * Pickup latency is measured by a worker inside the bench process built from the worker SDK
+ * (`Worker.registerHandler`), so handler start and enqueue start share one clock. Set
+ * BENCH_TASKORCH_PICKUP=db to measure it instead from the tasks table (started_at - created_at,
+ * Postgres clock, with a regular `worker` process); the JSON notes which one was used.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import pg from "pg";
+import { dbUrl, epochMs, freePort, NATS_URL, PgAdmin, sleep } from "./common.js";
+import { stopChildren } from "./peer-workers.js";
+import type { Instance, RunContext, Setting, SystemDriver, WorkloadName } from "./types.js";
+
+const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const TASKORCH_ROOT = resolve(process.env.BENCH_TASKORCH_ROOT ?? resolve(BENCH_DIR, ".."));
+const CLI = resolve(TASKORCH_ROOT, "services/all-in-one/dist/cli.js");
+const TASK_TYPE = "example.noop";
+const CLIENTS = 32;
+type PickupMode = "sdk" | "db";
+const PICKUP: PickupMode = process.env.BENCH_TASKORCH_PICKUP === "db" ? "db" : "sdk";
+
+type Unary<Req, Res> = (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => void;
+interface SchedulerClient extends grpc.Client {
+  EnqueueTask: Unary<EnqueueReq, { task: { id: string } }>;
+  EnqueueTasks: Unary<{ tasks: EnqueueReq[] }, { tasks: { id: string }[] }>;
+}
+interface EnqueueReq {
+  type: string;
+  queue: string;
+  payload: { numberValue: number };
+}
+
+function loadClientCtor(): new (addr: string, creds: grpc.ChannelCredentials, opts?: grpc.ChannelOptions) => SchedulerClient {
+  const def = protoLoader.loadSync("taskorch/v1/scheduler_service.proto", {
+    includeDirs: [resolve(TASKORCH_ROOT, "proto")],
+    keepCase: false,
+    longs: String,
+    enums: String,
+    defaults: false,
+    oneofs: true,
+  });
+  const pkg = grpc.loadPackageDefinition(def) as unknown as { taskorch: { v1: { SchedulerService: new (...a: never[]) => SchedulerClient } } };
+  return pkg.taskorch.v1.SchedulerService as never;
+}
+
+function call<Req, Res>(fn: Unary<Req, Res>, client: SchedulerClient, req: Req): Promise<Res> {
+  return new Promise((res, rej) => fn.call(client, req, (err, out) => (err ? rej(err) : res(out))));
+}
+
+/** One taskorch process; resolves once it logged "taskorch: started" (or "Worker: started" for workers). */
+class TaskorchProcess {
+  readonly child: ChildProcess;
+  readonly ready: Promise<number>;
+  private tail: string[] = [];
+  constructor(command: string, env: Record<string, string>, log: (m: string) => void) {
+    this.child = spawn(process.execPath, [CLI, command], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    this.ready = new Promise((resolveReady, reject) => {
+      let buf = "";
+      const onLine = (line: string) => {
+        this.tail.push(line);
+        if (this.tail.length > 40) this.tail.shift();
+        if (!line.startsWith("{")) return;
+        let rec: { msg?: string; time?: string; level?: string };
+        try {
+          rec = JSON.parse(line) as typeof rec;
+        } catch {
+          return;
+        }
+        if (rec.level === "error" || rec.level === "fatal") log(`taskorch ${command}: ${line.slice(0, 400)}`);
+        if (rec.msg === "Worker: started" || (rec.msg === "taskorch: started" && command !== "worker")) {
+          resolveReady(rec.time ? Date.parse(rec.time) : epochMs());
+        }
+      };
+      const feed = (d: Buffer) => {
+        buf += d.toString();
+        let nl: number;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          onLine(buf.slice(0, nl));
+          buf = buf.slice(nl + 1);
+        }
+      };
+      this.child.stdout!.on("data", feed);
+      this.child.stderr!.on("data", feed);
+      this.child.once("exit", (code) => reject(new Error(`taskorch ${command} exited with ${code} before it was ready:\n${this.tail.join("\n")}`)));
+    });
+    this.ready.catch(() => undefined);
+  }
+}
+
+class TaskorchInstance implements Instance {
+  database: string;
+  notes: string[] = [];
+  readonly inProcessPickup = PICKUP === "sdk";
+  private readonly procs: TaskorchProcess[] = [];
+  private workerProcs: TaskorchProcess[] = [];
+  private client!: SchedulerClient;
+  private monitor!: pg.Client;
+  private sdkStop: (() => Promise<void>) | undefined;
+  private readonly prefix: string;
+
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly setting: Setting,
+    private readonly admin: PgAdmin,
+  ) {
+    this.database = ctx.name;
+    this.prefix = ctx.name.slice(0, 32);
+  }
+
+  private env(grpcPort: number, metricsPort: number, extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      DATABASE_URL: dbUrl(this.database),
+      NATS_URL,
+      NATS_PREFIX: this.prefix,
+      GRPC_PORT: String(grpcPort),
+      METRICS_PORT: String(metricsPort),
+      METRICS_HOST: "127.0.0.1",
+      GRPC_HOST: "127.0.0.1",
+      ...extra,
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.admin.createDatabase(this.database);
+    const sg = await this.spawnWithPorts("scheduler", this.procs, true);
+    await this.spawnWithPorts("coordinator", this.procs, true);
+    const Ctor = loadClientCtor();
+    this.client = new Ctor(`127.0.0.1:${sg}`, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": 256 * 1024 * 1024 });
+    await new Promise<void>((res, rej) => this.client.waitForReady(Date.now() + 10_000, (e) => (e ? rej(e) : res())));
+    this.monitor = new pg.Client({ connectionString: dbUrl(this.database) });
+    await this.monitor.connect();
+  }
+
+  /** Spawns one process on fresh free ports, retrying when another process grabbed a port first (EADDRINUSE). */
+  private async spawnWithPorts(command: string, into: TaskorchProcess[], grpc: boolean, extra: Record<string, string> = {}): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      const grpcPort = grpc ? await freePort() : 0;
+      const p = new TaskorchProcess(command, this.env(grpcPort, await freePort(), extra), this.ctx.log);
+      try {
+        await p.ready;
+        into.push(p);
+        return grpcPort;
+      } catch (err) {
+        if (attempt >= 5 || !String(err).includes("EADDRINUSE")) throw err;
+        this.ctx.log(`taskorch ${command}: port taken, retrying`);
+      }
+    }
+  }
+
+  private req(i: number): EnqueueReq {
+    return { type: TASK_TYPE, queue: "default", payload: { numberValue: i } };
+  }
+
+  async enqueueBatch(from: number, count: number): Promise<void> {
+    await call(this.client.EnqueueTasks, this.client, { tasks: Array.from({ length: count }, (_, k) => this.req(from + k)) });
+  }
+
+  async enqueueOne(i: number): Promise<void> {
+    await call(this.client.EnqueueTask, this.client, this.req(i));
+  }
+
+  async startDrainWorkers(): Promise<number> {
+    const n = typeof this.setting.procs === "number" ? this.setting.procs : 1;
+    const pool = String(this.setting.poolSize ?? 10);
+    await Promise.all(Array.from({ length: n }, () => this.spawnWithPorts("worker", this.workerProcs, false, { WORKER_POOL_SIZE: pool, WORKER_QUEUES: "default" })));
+    return Math.min(...(await Promise.all(this.workerProcs.map((p) => p.ready))));
+  }
+
+  async countDone(): Promise<number> {
+    this.ctx.benchQueries.n++;
+    const r = await this.monitor.query<{ n: number }>("SELECT count(*)::int AS n FROM tasks WHERE status = 'succeeded'");
+    return r.rows[0].n;
+  }
+
+  async startLatencyWorker(onStart: (i: number) => void): Promise<void> {
+    if (PICKUP === "db") {
+      this.notes.push("pickup measured from the tasks table: started_at - created_at (Postgres clock), with a `worker` process");
+      await this.startDrainWorkers();
+      return;
+    }
+    this.notes.push("pickup measured in the bench process: worker-sdk Worker.registerHandler('example.noop') start minus EnqueueTask call start");
+    const sdk = await loadSdk();
+    const nc = await sdk.connectBus({ natsUrl: NATS_URL, name: "taskorch-bench-worker", logger: sdk.logger });
+    const worker = new sdk.Worker({
+      nc,
+      natsPrefix: this.prefix,
+      workerId: `bench-${process.pid}`,
+      queues: ["default"],
+      poolSize: typeof this.setting.poolSize === "number" ? this.setting.poolSize : 10,
+      heartbeatIntervalMs: 10_000,
+      defaultTimeoutMs: 60_000,
+      shutdownTimeoutMs: 10_000,
+      maxResultBytes: 1 << 20,
+      logger: sdk.logger,
+    });
+    worker.registerHandler(TASK_TYPE, ({ payload }: { payload: unknown }) => {
+      onStart(payload as number);
+      return null;
+    });
+    await worker.start();
+    this.sdkStop = async () => {
+      await worker.stop();
+      await nc.drain().catch(() => undefined);
+    };
+  }
+
+  /** For PICKUP=db: per-task pickup from the table (ms), keyed by payload sequence number. */
+  async pickupOverride(): Promise<Map<number, number> | undefined> {
+    if (PICKUP !== "db") return undefined;
+    this.ctx.benchQueries.n++;
+    const r = await this.monitor.query<{ i: string; ms: number }>(
+      "SELECT payload::text AS i, extract(epoch FROM started_at - created_at) * 1000 AS ms FROM tasks WHERE started_at IS NOT NULL",
+    );
+    return new Map(r.rows.map((x) => [Number(x.i), Number(x.ms)]));
+  }
+
+  async close(): Promise<void> {
+    await this.sdkStop?.();
+    await stopChildren(this.workerProcs.map((p) => p.child));
+    await stopChildren([...this.procs].reverse().map((p) => p.child));
+    this.client?.close();
+    await this.monitor?.end().catch(() => undefined);
+    await deleteStreams(this.prefix).catch((err: unknown) => this.ctx.log(`taskorch: could not delete NATS streams of ${this.prefix}: ${String(err)}`));
+  }
+}
+
+interface Sdk {
+  connectBus: (c: { natsUrl: string; name: string; logger: unknown }) => Promise<{ drain(): Promise<void>; close(): Promise<void> }>;
+  ensureStreams: (nc: unknown, subjects: unknown) => Promise<{ streams: { delete(name: string): Promise<boolean> } }>;
+  subjectsFor: (prefix: string) => { dispatchStream: string; reportsStream: string };
+  Worker: new (cfg: Record<string, unknown>) => {
+    registerHandler(type: string, fn: (ctx: { payload: unknown }) => unknown): unknown;
+    start(): Promise<void>;
+    stop(): Promise<void>;
+  };
+  logger: unknown;
+}
+
+let sdkCache: Sdk | undefined;
+/** The worker SDK and bus library, from the taskorch tree (built with `npm run build` at its root). */
+async function loadSdk(): Promise<Sdk> {
+  if (sdkCache) return sdkCache;
+  const imp = (p: string) => import(pathToFileURL(resolve(TASKORCH_ROOT, p)).href) as Promise<Record<string, unknown>>;
+  const [bus, sdk, telemetry] = await Promise.all([imp("libs/bus/dist/index.js"), imp("libs/worker-sdk/dist/index.js"), imp("libs/telemetry/dist/index.js")]);
+  const logger = (telemetry.createLogger as (c: unknown) => { level: string })({ service: "taskorch-bench", nodeId: "bench", debug: false });
+  logger.level = "warn";
+  sdkCache = { connectBus: bus.connectBus, ensureStreams: bus.ensureStreams, subjectsFor: bus.subjectsFor, Worker: sdk.Worker, logger } as Sdk;
+  return sdkCache;
+}
+
+async function deleteStreams(prefix: string): Promise<void> {
+  const sdk = await loadSdk();
+  const nc = await sdk.connectBus({ natsUrl: NATS_URL, name: "taskorch-bench-cleanup", logger: sdk.logger });
+  try {
+    const subjects = sdk.subjectsFor(prefix);
+    const jsm = await sdk.ensureStreams(nc, subjects);
+    for (const s of [subjects.dispatchStream, subjects.reportsStream]) await jsm.streams.delete(s).catch(() => false);
+  } finally {
+    await nc.close();
+  }
+}
+
+function rootVersion(): string {
+  try {
+    const p = JSON.parse(readFileSync(resolve(TASKORCH_ROOT, "services/all-in-one/package.json"), "utf8")) as { version?: string };
+    return p.version ?? "?";
+  } catch {
+    return "?";
+  }
+}
+
+export function taskorchDriver(admin: PgAdmin): SystemDriver {
+  const w = (poolSize: number, procs = 1): Setting => ({ label: `worker WORKER_POOL_SIZE=${poolSize}${procs > 1 ? ` x${procs} processes` : ""}`, poolSize, procs });
+  const settings: Partial<Record<WorkloadName, Setting[]>> = {
+    bulk: [{ label: "EnqueueTasks over gRPC, batches of 1000" }],
+    single: [{ label: `EnqueueTask over gRPC, ${CLIENTS} concurrent calls, one channel` }],
+    drain: [w(10), w(100), w(500), w(100, 2)],
+    steady: [{ label: PICKUP === "sdk" ? "in-bench worker-sdk Worker, poolSize=10" : "worker process, pickup from tasks table", poolSize: 10 }],
+  };
+  return {
+    name: "taskorch",
+    postgres: true,
+    async versions() {
+      return { taskorch: rootVersion(), "taskorch-pickup": PICKUP };
+    },
+    settings: (workload) => settings[workload] ?? [{ label: "defaults" }],
+    async unavailable() {
+      if (!existsSync(CLI)) return `${CLI} not found (build taskorch first: npm ci && npm run build at the repo root)`;
+      return undefined;
+    },
+    async create(ctx, setting) {
+      const inst = new TaskorchInstance(ctx, setting, admin);
+      try {
+        await inst.start();
+      } catch (err) {
+        await inst.close().catch(() => undefined);
+        throw err;
+      }
+      await sleep(0);
+      return inst;
+    },
+  };
+}
+
+export type { TaskorchInstance };

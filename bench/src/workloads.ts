@@ -1,0 +1,137 @@
+/** The four workloads, written once against the Instance contract. */
+import { epochMs, now, quantile, sleep, waitForCount } from "./common.js";
+import type { Instance, WorkloadName } from "./types.js";
+
+export const BATCH = 1000;
+export const SINGLE_CLIENTS = 32;
+
+export interface WorkloadParams {
+  n: number;
+  steadyN: number;
+  steadyRate: number;
+  drainTimeoutMs: number;
+}
+
+/** Metrics of one repetition; `tasks` is how many tasks the measured phase handled (for commits per task). */
+export interface RepMetrics {
+  metrics: Record<string, number>;
+  tasks: number;
+}
+
+/** Hooks around the measured phase (commit counters are read there). */
+export interface PhaseHooks {
+  beforeMeasured(): Promise<void>;
+}
+
+export async function runWorkload(w: WorkloadName, inst: Instance, p: WorkloadParams, hooks: PhaseHooks): Promise<RepMetrics> {
+  switch (w) {
+    case "bulk": {
+      // warm-up (untimed, before the counters): connections, prepared statements, JIT
+      await inst.enqueueBatch(p.n, BATCH);
+      await hooks.beforeMeasured();
+      const t0 = now();
+      for (let from = 0; from < p.n; from += BATCH) await inst.enqueueBatch(from, Math.min(BATCH, p.n - from));
+      const s = (now() - t0) / 1000;
+      return { metrics: { throughput: p.n / s }, tasks: p.n };
+    }
+    case "single": {
+      await Promise.all(Array.from({ length: SINGLE_CLIENTS }, async (_, c) => {
+        for (let k = 0; k < 10; k++) await inst.enqueueOne(p.n + c * 10 + k);
+      }));
+      await hooks.beforeMeasured();
+      const t0 = now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: SINGLE_CLIENTS }, async () => {
+          for (;;) {
+            const i = next++;
+            if (i >= p.n) return;
+            await inst.enqueueOne(i);
+          }
+        }),
+      );
+      const s = (now() - t0) / 1000;
+      return { metrics: { throughput: p.n / s }, tasks: p.n };
+    }
+    case "drain": {
+      for (let from = 0; from < p.n; from += BATCH) await inst.enqueueBatch(from, Math.min(BATCH, p.n - from));
+      await hooks.beforeMeasured();
+      const readyAt = await inst.startDrainWorkers();
+      const doneAt = await waitForCount(() => inst.countDone(), p.n, 10, p.drainTimeoutMs);
+      const s = (doneAt - readyAt) / 1000;
+      return { metrics: { throughput: p.n / s }, tasks: p.n };
+    }
+    case "steady": {
+      const total = p.steadyN;
+      const warm = Math.min(50, Math.max(10, Math.floor(total / 20)));
+      const enqStart = new Float64Array(warm + total).fill(Number.NaN);
+      const enqDur = new Float64Array(warm + total).fill(Number.NaN);
+      const started = new Float64Array(warm + total).fill(Number.NaN);
+      let seen = 0;
+      await inst.startLatencyWorker((i) => {
+        if (i >= 0 && i < started.length && Number.isNaN(started[i])) {
+          started[i] = now();
+          seen++;
+        }
+      });
+      const interval = 1000 / p.steadyRate;
+      const fire = async (from: number, count: number) => {
+        const pending: Promise<void>[] = [];
+        const t0 = now();
+        for (let k = 0; k < count; k++) {
+          const due = t0 + k * interval;
+          const wait = due - now();
+          if (wait > 0) await sleep(wait); // absolute schedule: timer jitter does not accumulate
+          const i = from + k;
+          enqStart[i] = now();
+          pending.push(
+            inst.enqueueOne(i).then(() => {
+              enqDur[i] = now() - enqStart[i];
+            }),
+          );
+        }
+        await Promise.all(pending);
+      };
+      // warm-up (not measured): connections, prepared statements, JIT
+      const allSeen = async (target: number, timeoutMs: number) => {
+        if (inst.inProcessPickup === false) await waitForCount(() => inst.countDone(), target, 20, timeoutMs);
+        else await waitUntil(() => seen >= target, timeoutMs);
+      };
+      await fire(0, warm);
+      await allSeen(warm, 30_000);
+      await hooks.beforeMeasured();
+      await fire(warm, total);
+      await allSeen(warm + total, 60_000).catch(() => undefined);
+      const override = await inst.pickupOverride?.();
+      const pick: number[] = [];
+      const enq: number[] = [];
+      let missing = 0;
+      for (let i = warm; i < warm + total; i++) {
+        enq.push(enqDur[i]);
+        const v = override ? override.get(i) : started[i] - enqStart[i];
+        if (v === undefined || Number.isNaN(v)) missing++;
+        else pick.push(v);
+      }
+      const m: Record<string, number> = {
+        "enqueue p50 ms": quantile(enq, 0.5),
+        "enqueue p95 ms": quantile(enq, 0.95),
+        "enqueue p99 ms": quantile(enq, 0.99),
+        "enqueue max ms": Math.max(...enq),
+        "pickup p50 ms": quantile(pick, 0.5),
+        "pickup p95 ms": quantile(pick, 0.95),
+        "pickup p99 ms": quantile(pick, 0.99),
+        "pickup max ms": Math.max(...pick),
+      };
+      if (missing > 0) m["pickup missing"] = missing;
+      return { metrics: m, tasks: total };
+    }
+  }
+}
+
+async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = epochMs() + timeoutMs;
+  while (!cond()) {
+    if (epochMs() > deadline) throw new Error("timed out");
+    await sleep(5);
+  }
+}
