@@ -55,6 +55,10 @@ bench: build infra ## benchmarks: taskorch against graphile-worker, pg-boss and 
 docs: build ## regenerate docs/configuration.md from the settings registry
 	node scripts/gen-config-docs.mjs > docs/configuration.md
 
+.PHONY: verify-observability
+verify-observability: ## against a running cluster: health, a task end to end, the seed's metrics, its trace
+	node scripts/verify-observability.mjs
+
 .PHONY: deploy-check
 deploy-check: ## promtool checks of alerts and dashboards (needs Debian's prometheus package)
 	bash deploy/check.sh

@@ -75,6 +75,30 @@ describe("one task is one trace across scheduler, NATS, worker and back", () => 
   });
 });
 
+describe("make verify-observability", () => {
+  it("reports health, a task end to end, the seed's metrics and the trace id of a running cluster", async () => {
+    const receiver = await startOtlpReceiver();
+    const c = await startCluster({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint } });
+    try {
+      const urls = [c.scheduler, c.coordinator, ...c.workers].map((p) => `http://127.0.0.1:${p.metricsPort}`).join(",");
+      const run = await new Promise<{ status: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, ["scripts/verify-observability.mjs"], { env: { ...process.env, SCHEDULER_ADDR: `127.0.0.1:${c.scheduler.grpcPort}`, METRICS_URLS: urls } });
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.on("exit", (status) => resolve({ status, out }));
+      });
+      expect(run.out).toMatch(/ok {3}task .* example\.flaky: succeeded after 2 attempts; trace_id=[0-9a-f]{32}/);
+      expect(run.out).toMatch(/ok {3}tasks_enqueued_total \{type="example\.flaky"\} 1/);
+      expect(run.out).toMatch(/ok {3}leader_status/);
+      expect(run.out).toContain("verify-observability: all checks passed");
+      expect(run.status).toBe(0);
+    } finally {
+      await c.teardown();
+      await receiver.close();
+    }
+  });
+});
+
 describe("metrics with the seed's names, labels and values", () => {
   let c: Cluster;
   beforeAll(async () => {

@@ -85,6 +85,7 @@ export const SETTINGS = {
   metricsHost: setting("METRICS_HOST", "0.0.0.0", "Address the /metrics and /health server binds to.", str),
   metricsPort: setting("METRICS_PORT", "9090", "Port for Prometheus metrics and the health endpoint.", int(0, 65535)),
   debug: setting("DEBUG", "false", "Enable debug-level structured logging.", bool),
+  logFormat: setting("LOG_FORMAT", "auto", "Log format: json, pretty, or auto (pretty when stdout is a terminal, JSON otherwise).", z.enum(["auto", "json", "pretty"])),
   enqueueExamples: setting("ENQUEUE_EXAMPLES", "false", "Enqueue sample tasks on startup (for testing).", bool),
   distributedMode: setting("DISTRIBUTED_MODE", "false", "Enable multi-instance coordination: coordinators elect a leader instead of taking the lease at start.", bool),
   nodeId: setting("WORKER_ID", undefined, "Id of this process (default hostname-pid-random).", str.optional()),

@@ -92,7 +92,8 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const nodeId = config.nodeId ?? newNodeId(hostname(), process.pid);
-  const logger = createLogger({ service: `taskorch-${command}`, nodeId, debug: config.debug });
+  const pretty = config.logFormat === "pretty" || (config.logFormat === "auto" && process.stdout.isTTY === true);
+  const logger = createLogger({ service: `taskorch-${command}`, nodeId, debug: config.debug, pretty });
   const { components, afterStart } = buildComponents(command as Command, config, logger, nodeId);
 
   let health: HealthServer | undefined;
