@@ -86,6 +86,23 @@ describe("recovery when processes die", () => {
     await eventually(async () => (await countWhere(c!, "id = ANY($1) AND status = 'succeeded'", [ids])) === 40, { timeoutMs: 30_000, what: "all flaky tasks succeeded" });
   });
 
+  it("SIGTERM of the leader releases the lease: a follower takes over without waiting out the term", async () => {
+    c = await startCluster({ coordinators: 2, env: { LEADER_TERM: "30s" } });
+    const { proc: leader, epoch } = await leaderProcess(c);
+    const follower = c.coordinators.find((p) => p !== leader)!;
+    leader.signal("SIGTERM");
+    const stoppedAt = Date.now();
+    const successor = await eventually(async () => {
+      const l = await getLeader(c!, follower);
+      return l.held && l.epoch > epoch ? l : undefined;
+    }, { timeoutMs: 20_000, intervalMs: 20, what: "handover" });
+    // Far below the 30s term and the 10s renewal interval: only the resignation can explain it.
+    expect(Date.now() - stoppedAt).toBeLessThan(5000);
+    expect(successor.leaderId).toBe(nodeIdOf(follower));
+    expect(await leader.exited).toBe(0);
+    expect(leader.output()).toContain('"reason":"resigned"');
+  });
+
   it("a leader paused past its term (SIGSTOP) writes nothing as leader when it wakes", async () => {
     c = await startCluster({ coordinators: 2 });
     const { proc: old, epoch: oldEpoch } = await leaderProcess(c);

@@ -11,6 +11,7 @@ export interface Subjects {
   heartbeats: string;
   cancels: string;
   finished: string;
+  leaderEvents: string;
   dispatchStream: string;
   reportsStream: string;
   dispatchConsumer(queue: string): string;
@@ -27,6 +28,7 @@ export function subjectsFor(prefix: string): Subjects {
     heartbeats: `${prefix}.heartbeats`,
     cancels: `${prefix}.cancels`,
     finished: `${prefix}.events.finished`,
+    leaderEvents: `${prefix}.events.leader`,
     dispatchStream: `${prefix}_dispatch`,
     reportsStream: `${prefix}_reports`,
     dispatchConsumer: (queue) => `dispatch-${queue}`,

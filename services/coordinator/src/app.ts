@@ -49,6 +49,7 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
   let elector: Elector | undefined;
   let maintainer: Maintainer | undefined;
   let transitions = Promise.resolve();
+  let leaderSub: { unsubscribe(): void } | undefined;
 
   return {
     get grpcPort() {
@@ -118,6 +119,10 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
         },
       });
       elector.start();
+      // A resigning leader announces it, so a follower takes over at once instead of at its next
+      // look (the lease row stays the only truth; this is just a wake-up).
+      const e = elector;
+      leaderSub = nc.subscribe(subjects.leaderEvents, { callback: () => e.poke() });
       grpc = await startGrpcServer({
         host: config.grpcHost,
         port: options.grpcPort ?? config.grpcPort ?? DEFAULT_COORDINATOR_PORT,
@@ -128,7 +133,10 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
     },
     async stop(graceMs) {
       await grpc?.close(graceMs);
+      leaderSub?.unsubscribe();
+      const wasLeader = elector?.currentTerm !== null && elector?.currentTerm !== undefined;
       await elector?.stop();
+      if (wasLeader) nc?.publish(subjects.leaderEvents, new TextEncoder().encode("resigned"));
       await transitions;
       await maintainer?.stop();
       await recorder?.stop();
