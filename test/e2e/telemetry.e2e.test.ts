@@ -3,7 +3,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { TaskStatus } from "@taskorch/proto";
-import { eventually, freePort, metricValue, parseMetrics, spawnService, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "@taskorch/testkit";
+import { invokeViaReflection } from "@taskorch/rpc";
+import { createTestDatabase, eventually, freePort, metricValue, parseMetrics, spawnService, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "@taskorch/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeIdOf, startCluster, type Cluster } from "./cluster.js";
 
@@ -159,6 +160,37 @@ describe("metrics with the seed's names, labels and values", () => {
       timeoutMs: 15_000,
       what: "tasks_pending{type=gauge.probe} = 4",
     });
+  });
+});
+
+async function startThrowawayNats(): Promise<{ url: string; kill(): void }> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), "taskorch-nats-"));
+  const child = spawn(process.env.NATS_SERVER_BIN ?? "/usr/sbin/nats-server", ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir], { stdio: "ignore" });
+  return { url: `nats://127.0.0.1:${port}`, kill: () => void child.kill("SIGKILL") };
+}
+
+describe("grpc.health.v1", () => {
+  it("answers SERVING, and NOT_SERVING while NATS is unreachable", async () => {
+    const nats = await startThrowawayNats();
+    const db = await createTestDatabase();
+    try {
+      const scheduler = await spawnService("scheduler", { env: { DATABASE_URL: db.url, NATS_URL: nats.url, NATS_PREFIX: "grpchealth" } });
+      try {
+        const address = `127.0.0.1:${scheduler.grpcPort}`;
+        expect(await invokeViaReflection(address, "grpc.health.v1.Health/Check", { service: "taskorch.v1.SchedulerService" })).toEqual({ status: "SERVING" });
+        nats.kill();
+        await eventually(async () => {
+          const r = (await invokeViaReflection(address, "grpc.health.v1.Health/Check", {})) as { status: string };
+          return r.status === "NOT_SERVING";
+        }, { timeoutMs: 15_000, what: "NOT_SERVING" });
+      } finally {
+        await scheduler.stop();
+      }
+    } finally {
+      nats.kill();
+      await db.drop();
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
-import type { Logger } from "@taskorch/telemetry";
+import type { HealthCheck, Logger } from "@taskorch/telemetry";
 import { descriptorSetPath } from "@taskorch/proto";
 import { HealthImplementation } from "grpc-health-check";
 import { addReflection } from "./reflection.js";
@@ -18,15 +18,30 @@ export interface GrpcServerConfig {
   logger: Logger;
   /** Largest request accepted, in bytes. */
   maxReceiveMessageBytes?: number;
+  /** Dependencies probed every few seconds: grpc.health.v1 answers NOT_SERVING while one fails. */
+  healthChecks?: HealthCheck[];
 }
 
 export interface GrpcServer {
   port: number;
   server: Server;
-  /** Reports SERVING or NOT_SERVING through grpc.health.v1 for "" and every service. */
-  setServing(serving: boolean): void;
+  /** Marks the server as draining: NOT_SERVING from now on, whatever the checks say. */
+  setDraining(): void;
   /** Stops accepting calls, lets running ones finish within graceMs, then cuts them. */
   close(graceMs: number): Promise<void>;
+}
+
+const HEALTH_PROBE_INTERVAL_MS = 2000;
+const HEALTH_CHECK_TIMEOUT_MS = 2000;
+
+function withTimeout(p: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.catch(() => false),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** Starts a gRPC server with the standard health service and server reflection (v1 and v1alpha) on it. */
@@ -47,16 +62,33 @@ export async function startGrpcServer(config: GrpcServerConfig): Promise<GrpcSer
       else resolve(boundPort);
     });
   });
+  let draining = false;
+  let lastServing: boolean | undefined;
   const setServing = (serving: boolean) => {
+    if (serving === lastServing) return;
+    lastServing = serving;
     for (const n of ["", ...names]) health.setStatus(n, serving ? "SERVING" : "NOT_SERVING");
+    if (serving === false && !draining) config.logger.warn("GrpcServer: health NOT_SERVING (a dependency does not answer)");
   };
-  setServing(true);
+  const probe = async () => {
+    const checks = config.healthChecks ?? [];
+    const results = await Promise.all(checks.map((c) => withTimeout(c.checkFunc(), HEALTH_CHECK_TIMEOUT_MS)));
+    setServing(!draining && results.every(Boolean));
+  };
+  await probe();
+  const probeTimer = setInterval(() => void probe(), HEALTH_PROBE_INTERVAL_MS);
+  probeTimer.unref();
   return {
     port,
     server,
-    setServing,
+    setDraining: () => {
+      draining = true;
+      setServing(false);
+    },
     close: (graceMs) =>
       new Promise<void>((resolve) => {
+        clearInterval(probeTimer);
+        draining = true;
         setServing(false);
         const timer = setTimeout(() => {
           server.forceShutdown();

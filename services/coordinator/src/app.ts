@@ -51,6 +51,11 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
   let transitions = Promise.resolve();
   let leaderSub: { unsubscribe(): void } | undefined;
 
+  const healthChecks: HealthCheck[] = [
+    { name: "postgres", checkFunc: () => (pool ? pingDatabase(pool) : Promise.resolve(false)) },
+    { name: "nats", checkFunc: () => (nc ? pingBus(nc) : Promise.resolve(false)) },
+  ];
+
   return {
     get grpcPort() {
       return grpc?.port ?? 0;
@@ -58,10 +63,7 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
     get leaderTerm() {
       return elector?.currentTerm ?? null;
     },
-    healthChecks: [
-      { name: "postgres", checkFunc: () => (pool ? pingDatabase(pool) : Promise.resolve(false)) },
-      { name: "nats", checkFunc: () => (nc ? pingBus(nc) : Promise.resolve(false)) },
-    ],
+    healthChecks,
     async start() {
       if (!config.databaseUrl) throw new Error("DATABASE_URL is required by the coordinator");
       pool = createPool(
@@ -124,6 +126,7 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
       const e = elector;
       leaderSub = nc.subscribe(subjects.leaderEvents, { callback: () => e.poke() });
       grpc = await startGrpcServer({
+        healthChecks,
         host: config.grpcHost,
         port: options.grpcPort ?? config.grpcPort ?? DEFAULT_COORDINATOR_PORT,
         logger: log,

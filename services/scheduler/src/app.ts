@@ -41,14 +41,16 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
   let waiter: TaskWaiter | undefined;
   let enqueuer: Enqueuer | undefined;
 
+  const healthChecks: HealthCheck[] = [
+    { name: "postgres", checkFunc: () => (pool ? pingDatabase(pool) : Promise.resolve(false)) },
+    { name: "nats", checkFunc: () => (nc ? pingBus(nc) : Promise.resolve(false)) },
+  ];
+
   return {
     get grpcPort() {
       return grpc?.port ?? 0;
     },
-    healthChecks: [
-      { name: "postgres", checkFunc: () => (pool ? pingDatabase(pool) : Promise.resolve(false)) },
-      { name: "nats", checkFunc: () => (nc ? pingBus(nc) : Promise.resolve(false)) },
-    ],
+    healthChecks,
     async start() {
       if (!config.databaseUrl) throw new Error("DATABASE_URL is required by the scheduler");
       pool = createPool(
@@ -81,6 +83,7 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
       );
       await reports.start();
       grpc = await startGrpcServer({
+        healthChecks,
         host: config.grpcHost,
         port: config.grpcPort ?? DEFAULT_SCHEDULER_PORT,
         logger: log,
