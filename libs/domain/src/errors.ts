@@ -39,6 +39,15 @@ export class ResourceExhaustedError extends TaskorchError {}
 /** A dependency (Postgres, NATS) is unreachable or the process is draining. Maps to UNAVAILABLE. */
 export class UnavailableError extends TaskorchError {}
 
+/** The call carries no valid credentials (no token, an unknown token). Maps to UNAUTHENTICATED. */
+export class UnauthenticatedError extends TaskorchError {}
+
+/**
+ * The caller is known but may not do this (a permission or a queue its token lacks). Maps to
+ * PERMISSION_DENIED. The message names what is missing, never the caller's secret.
+ */
+export class PermissionDeniedError extends TaskorchError {}
+
 /** Normalises anything thrown into an Error (graphile-worker's coerceError). */
 export function coerceError(err: unknown): Error {
   if (err instanceof Error) return err;

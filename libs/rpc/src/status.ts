@@ -5,7 +5,9 @@ import {
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
+  PermissionDeniedError,
   ResourceExhaustedError,
+  UnauthenticatedError,
   UnavailableError,
 } from "@taskorch/domain";
 
@@ -31,6 +33,8 @@ export function mapError(err: unknown): MappedStatus {
   if (err instanceof AbortedError) return known(status.ABORTED, err.message);
   if (err instanceof ResourceExhaustedError) return known(status.RESOURCE_EXHAUSTED, err.message);
   if (err instanceof UnavailableError) return known(status.UNAVAILABLE, err.message);
+  if (err instanceof UnauthenticatedError) return known(status.UNAUTHENTICATED, err.message);
+  if (err instanceof PermissionDeniedError) return known(status.PERMISSION_DENIED, err.message);
   const code = findCode(err);
   if (code !== undefined && ABORT_CODES.has(code)) return known(status.ABORTED, "the operation lost a race with another one; retry it");
   if (code !== undefined && UNAVAILABLE_CODES.has(code)) return known(status.UNAVAILABLE, "the database is unavailable; retry shortly");
