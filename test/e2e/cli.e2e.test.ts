@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCluster, type Cluster } from "./cluster.js";
 
-const ENTRY = fileURLToPath(new URL("../../services/all-in-one/dist/operator/main-for-tests.js", import.meta.url));
+const ENTRY = fileURLToPath(new URL("../../services/all-in-one/dist/cli.js", import.meta.url));
 
 interface Run {
   code: number | null;

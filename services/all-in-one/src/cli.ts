@@ -13,6 +13,7 @@ import { createCoordinatorApp } from "@taskorch/coordinator";
 import { createSchedulerApp } from "@taskorch/scheduler";
 import { createLogger, shutdownTracing, startHealthServer, type HealthCheck, type HealthServer, type Logger } from "@taskorch/telemetry";
 import { createWorkerApp } from "@taskorch/worker";
+import { OPERATOR_USAGE, runOperatorCommand } from "./operator/index.js";
 
 const USAGE = `taskorch ${VERSION} — distributed task orchestrator
 
@@ -68,9 +69,11 @@ function buildComponents(command: Command, config: TaskorchConfig, logger: Logge
 }
 
 async function main(argv: string[]): Promise<number> {
+  const op = await runOperatorCommand(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  if (op !== undefined) return op;
   const command = argv[0] ?? "help";
   if (command === "help" || command === "--help" || command === "-h") {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${USAGE}\n\n${OPERATOR_USAGE}\n`);
     return 0;
   }
   if (command === "--version" || command === "version") {
