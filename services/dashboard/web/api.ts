@@ -1,0 +1,56 @@
+/** Calls to the dashboard's own HTTP API (same origin; the session cookie rides along). */
+import type { ApiErrorJson, SessionJson } from "./api-types.js";
+
+/** A failed API call: HTTP status plus the server's code and message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+let csrfToken = "";
+
+/** Remembers the CSRF token POSTs must carry. */
+export function setSession(s: SessionJson): void {
+  csrfToken = s.csrfToken;
+}
+
+async function parse<T>(res: Response): Promise<T> {
+  const body = (await res.json().catch(() => ({}))) as T & { error?: ApiErrorJson };
+  if (!res.ok) throw new ApiError(res.status, body.error?.code ?? `HTTP_${res.status}`, body.error?.message ?? res.statusText);
+  return body;
+}
+
+export async function get<T>(path: string, params: Record<string, string | undefined> = {}): Promise<T> {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== "") q.set(k, v);
+  const qs = q.toString();
+  return parse<T>(await fetch(`/api${path}${qs ? `?${qs}` : ""}`, { credentials: "same-origin", headers: { accept: "application/json" } }));
+}
+
+export async function post<T>(path: string, body: unknown = {}): Promise<T> {
+  return parse<T>(
+    await fetch(`/api${path}`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/json", accept: "application/json", "x-taskorch-csrf": csrfToken },
+      body: JSON.stringify(body),
+    }),
+  );
+}
+
+/** A message an operator can act on. */
+export function describeError(err: unknown): string {
+  if (err instanceof ApiError) {
+    if (err.code === "PERMISSION_DENIED") return `Not allowed: this API token lacks the permission for that (${err.message}).`;
+    if (err.code === "UNAUTHENTICATED") return "This cluster requires an API token: sign in with one.";
+    if (err.code === "UNAVAILABLE") return `The cluster does not answer: ${err.message}`;
+    return `${err.message} (${err.code})`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
