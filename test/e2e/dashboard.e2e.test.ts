@@ -52,6 +52,8 @@ describe.skipIf(SKIP)("dashboard in a real browser", () => {
   let shots: string;
 
   const shot = async (name: string) => {
+    // Toasts of earlier steps would cover the picture.
+    await page.evaluate("document.getElementById('toasts').replaceChildren()");
     await page.screenshot({ path: join(shots, name), fullPage: false });
   };
   /** Fails with the dashboard's and cluster's logs, which say why far better than a timeout. */

@@ -65,10 +65,10 @@ export function overviewPage(): Page {
         card("Failed", rate(r.failedPerSec, r.lowerBound), r.source === "metrics" ? "failed attempts (incl. retried)" : "tasks dead-lettered"),
         card("Success rate", percent(r.successRatio), r.successRatio === undefined ? "nothing finished in the window" : `of ${r.source === "metrics" ? "attempts" : "finished tasks"}`),
         card("Dead letters", h("a", { href: "#/dead-letters", "data-testid": "dead-count" }, count(o.totals.dead_letter, t.has("dead_letter"))), "tasks that ran out of attempts"),
-        card("Queued / pending / running", `${count(o.totals.queued, t.has("queued"))} / ${count(o.totals.pending, t.has("pending"))} / ${count(o.totals.running, t.has("running"))}`, "pending = delayed or waiting for a retry"),
+        card("Pending / queued / running", `${count(o.totals.pending, t.has("pending"))} / ${count(o.totals.queued, t.has("queued"))} / ${count(o.totals.running, t.has("running"))}`, "pending = delayed or waiting for a retry"),
         card(
           "Workers",
-          h("span", {}, h("span", { class: "ok" }, `${o.workers.alive} alive`), o.workers.dead > 0 ? h("span", { class: "bad" }, ` · ${o.workers.dead} dead`) : ""),
+          h("span", { class: "value-sm" }, h("span", { class: "ok" }, `${o.workers.alive} alive`), o.workers.dead > 0 ? h("span", { class: "bad" }, ` · ${o.workers.dead} dead`) : ""),
           h("span", {}, h("progress", { max: String(Math.max(1, o.workers.capacity)), value: String(o.workers.active), "aria-label": "pool usage" }), ` ${o.workers.active}/${o.workers.capacity} slots busy (${Math.round(pool * 100)}%)`),
         ),
         card(
@@ -283,7 +283,7 @@ export function taskListPage(deadLetters: boolean): Page {
                   "tr",
                   {},
                   (deadLetters ? ["", "ID", "Type", "Queue", "Status", "Attempts", "Last error", "Updated", ""] : ["ID", "Type", "Queue", "Status", "Attempts", "Created", "Updated", ""]).map((c) =>
-                    h("th", { scope: "col" }, c === "" ? h("span", { class: "sr-only" }, "select or act") : c),
+                    h("th", { scope: "col", class: c === "Attempts" ? "num" : "" }, c === "" ? h("span", { class: "sr-only" }, "select or act") : c),
                   ),
                 ),
               ),
@@ -454,7 +454,7 @@ export function taskDetailPage(): Page {
       h("h2", { class: "section" }, "Payload"),
       h("pre", { class: "json", tabindex: "0" }, json(t.payload)),
       t.status === "succeeded" || t.result !== undefined ? [h("h2", { class: "section" }, "Result"), h("pre", { class: "json", tabindex: "0", "data-testid": "task-result" }, json(t.result))] : null,
-      t.lastError ? [h("h2", { class: "section" }, "Last error"), h("pre", { class: "json error", tabindex: "0" }, t.lastError)] : null,
+      t.lastError ? [h("h2", { class: "section" }, t.status === "succeeded" ? "Error of an earlier attempt" : "Last error"), h("pre", { class: "json error", tabindex: "0" }, t.lastError)] : null,
     );
   };
 
