@@ -49,9 +49,8 @@ export interface ClusterOptions {
 
 /** The id a service process logs as worker_id (its node id). */
 export function nodeIdOf(p: ServiceProcess): string {
-  const m = /"worker_id":"([^"]+)"/.exec(p.output());
-  if (!m) throw new Error(`no worker_id logged yet by ${p.command}`);
-  return m[1]!;
+  if (!p.nodeId) throw new Error(`${p.command} has not reported its id (it was started without waiting for /health)`);
+  return p.nodeId;
 }
 
 /** scheduler + coordinator(s) + worker(s) as separate processes, on a database and NATS prefix of their own. */

@@ -181,6 +181,7 @@ describe("docs/grpcurl.md", () => {
         if (placeholder && !values.has(placeholder)) values.set(placeholder, t.id as string);
       }
       if (typeof response.nextPageToken === "string" && !values.has("<next-page-token>")) values.set("<next-page-token>", response.nextPageToken);
+      if (method.endsWith("/EnqueueTasks") && !values.has("<group-id>")) values.set("<group-id>", response.groupId as string);
       ran.push(method);
     }
     expect(ran.length).toBe(recipes.length);
@@ -235,6 +236,54 @@ function checkResponse(method: string, request: Obj, response: Obj, where: strin
       // Back in its queue with attempts reset: its new first attempt is the one dispatched.
       expect(["TASK_STATUS_PENDING", "TASK_STATUS_QUEUED"], where).toContain(task?.status);
       expect(task?.attempts ?? 0, where).toBeLessThanOrEqual(1);
+      break;
+    case "WaitGroup": {
+      const g = response.group as Obj;
+      expect(g.id, where).toBe(request.id);
+      expect(g.done, where).toBe(true);
+      expect(response.timedOut ?? false, where).toBe(false);
+      expect(g.succeeded, where).toBe(g.total);
+      break;
+    }
+    case "GetGroup":
+      expect((response.group as Obj).id, where).toBe(request.id);
+      expect(((response.tasks as Obj[] | undefined) ?? []).length, where).toBe((response.group as Obj).total);
+      expect(((response.tasks as Obj[]) ?? []).every((t) => t.status === "TASK_STATUS_SUCCEEDED" && t.result !== undefined), where).toBe(true);
+      break;
+    case "SetRateLimit":
+      expect(response.limit, where).toEqual(request.limit);
+      break;
+    case "SetQueueLimit":
+      expect(response.limit, where).toEqual(request.limit);
+      break;
+    case "ListLimits":
+      expect(response.rateLimits, where).toEqual([{ type: "email.send", rate: "10/m" }]);
+      expect(response.queueLimits, where).toEqual([{ queue: "reports", maxConcurrency: 2 }]);
+      break;
+    case "DeleteRateLimit":
+    case "DeleteQueueLimit":
+    case "DeleteSchedule":
+      expect(response, where).toEqual({});
+      break;
+    case "CreateSchedule":
+    case "UpdateSchedule":
+    case "GetSchedule":
+    case "PauseSchedule":
+    case "ResumeSchedule": {
+      const sch = response.schedule as Obj;
+      expect(sch.id, where).toBe((request.schedule as Obj | undefined)?.id ?? request.id);
+      expect(new Date(sch.nextFireAt as string).getTime(), where).toBeGreaterThan(Date.now() - 5000);
+      if (method.endsWith("/PauseSchedule")) expect(sch.paused, where).toBe(true);
+      if (method.endsWith("/ResumeSchedule")) expect(sch.paused ?? false, where).toBe(false);
+      if (method.endsWith("/UpdateSchedule")) expect(sch.cron, where).toBe("30 2 * * *");
+      break;
+    }
+    case "ListSchedules":
+      expect(((response.schedules as Obj[]) ?? []).map((x) => x.id), where).toEqual(["heartbeat-report", "nightly-metadata"]);
+      break;
+    case "TriggerSchedule":
+      expect(task?.type, where).toBe("example.noop");
+      expect(task?.payload, where).toEqual({ batchSize: 10 });
       break;
     case "GetLeader":
       expect(response.held, where).toBe(true);

@@ -12,6 +12,7 @@ export interface Subjects {
   cancels: string;
   finished: string;
   leaderEvents: string;
+  capacityEvents: string;
   dispatchStream: string;
   reportsStream: string;
   dispatchConsumer(queue: string): string;
@@ -29,6 +30,7 @@ export function subjectsFor(prefix: string): Subjects {
     cancels: `${prefix}.cancels`,
     finished: `${prefix}.events.finished`,
     leaderEvents: `${prefix}.events.leader`,
+    capacityEvents: `${prefix}.events.capacity`,
     dispatchStream: `${prefix}_dispatch`,
     reportsStream: `${prefix}_reports`,
     dispatchConsumer: (queue) => `dispatch-${queue}`,

@@ -70,6 +70,9 @@ const queueList = z.string().transform((text, ctx) => {
   return queues;
 });
 
+/** A path to a file (its content is read by the component that uses it, never logged). */
+const filePath = z.string().trim().min(1, "expected a file path");
+
 /**
  * Every setting taskorch reads, with the seed's names and defaults where the seed has one.
  * docs/configuration.md is generated from this table (`make docs`).
@@ -99,10 +102,41 @@ export const SETTINGS = {
   cleanupIntervalMs: setting("CLEANUP_INTERVAL", "1m", "How often the leader runs maintenance (orphan recovery, cleanup).", duration),
   dispatchTimeoutMs: setting("DISPATCH_TIMEOUT", "5m", "Re-dispatch a queued task nobody claimed for this long (a lost NATS message).", duration),
   defaultTaskTimeoutMs: setting("TASK_TIMEOUT", "30m", "Per-attempt execution limit for tasks that do not set one.", duration),
+  admissionWindowFactor: setting("ADMISSION_WINDOW_FACTOR", "2", "A queue may have this many times its alive workers' capacity queued or running at once; the rest waits in Postgres, where priorities and limits apply.", z.string().transform((t, ctx) => {
+    const n = Number(t);
+    if (!Number.isFinite(n) || n < 1 || n > 100) {
+      ctx.addIssue({ code: "custom", message: "expected a number from 1 to 100" });
+      return z.NEVER;
+    }
+    return n;
+  })),
+  admissionWindowExtra: setting("ADMISSION_WINDOW_EXTRA", "16", "Tasks a queue may have queued or running beyond ADMISSION_WINDOW_FACTOR x capacity.", int(0, 100_000)),
   defaultMaxAttempts: setting("DEFAULT_MAX_ATTEMPTS", "3", "Attempts allowed for tasks that do not set max_attempts.", int(1, 100)),
   retryBackoffBaseMs: setting("RETRY_BACKOFF_BASE", "1s", "First retry delay; doubles with every attempt (with jitter).", duration),
   retryBackoffMaxMs: setting("RETRY_BACKOFF_MAX", "10m", "Longest retry delay.", duration),
   maxPayloadBytes: setting("MAX_PAYLOAD_BYTES", "1048576", "Largest payload or result accepted, in bytes of JSON.", int(1, 64 * 1024 * 1024)),
+  // Security (docs/security.md). Secrets are never values here: only paths to files that hold them.
+  grpcTlsCertFile: setting("GRPC_TLS_CERT_FILE", undefined, "PEM certificate (chain) the gRPC server presents. With GRPC_TLS_KEY_FILE: serve TLS. Re-read when the file changes (SECRET_FILES_POLL_INTERVAL).", filePath.optional()),
+  grpcTlsKeyFile: setting("GRPC_TLS_KEY_FILE", undefined, "PEM private key of GRPC_TLS_CERT_FILE.", filePath.optional()),
+  grpcTlsClientCaFile: setting("GRPC_TLS_CLIENT_CA_FILE", undefined, "PEM CA bundle: when set, the gRPC server requires client certificates signed by it (mutual TLS).", filePath.optional()),
+  authTokensFile: setting("AUTH_TOKENS_FILE", undefined, "JSON or YAML file of API tokens (name, sha256 or secretFile, permissions, queues). When set, every call but health and reflection needs `authorization: Bearer <token>`.", filePath.optional()),
+  secretFilesPollIntervalMs: setting("SECRET_FILES_POLL_INTERVAL", "30s", "How often certificate and token files are checked for changes (cert-manager rotation).", duration),
+  natsCredsFile: setting("NATS_CREDS_FILE", undefined, "NATS credentials file (user JWT + NKey seed) for decentralized auth.", filePath.optional()),
+  natsNkeySeedFile: setting("NATS_NKEY_SEED_FILE", undefined, "File holding this process's NATS NKey seed (SU...).", filePath.optional()),
+  natsTokenFile: setting("NATS_TOKEN_FILE", undefined, "File holding a NATS authorization token.", filePath.optional()),
+  natsUser: setting("NATS_USER", undefined, "NATS user name (with NATS_PASSWORD_FILE).", str.optional()),
+  natsPasswordFile: setting("NATS_PASSWORD_FILE", undefined, "File holding the password of NATS_USER.", filePath.optional()),
+  natsTlsCaFile: setting("NATS_TLS_CA_FILE", undefined, "PEM CA bundle that signs the NATS server's certificate (enables TLS).", filePath.optional()),
+  natsTlsCertFile: setting("NATS_TLS_CERT_FILE", undefined, "PEM client certificate for NATS mutual TLS (with NATS_TLS_KEY_FILE).", filePath.optional()),
+  natsTlsKeyFile: setting("NATS_TLS_KEY_FILE", undefined, "PEM private key of NATS_TLS_CERT_FILE.", filePath.optional()),
+  // Limits on what one request may carry (checked before any write).
+  grpcMaxReceiveBytes: setting("GRPC_MAX_RECEIVE_BYTES", "16777216", "Largest gRPC request message accepted, in bytes (larger: RESOURCE_EXHAUSTED).", int(1024, 1024 * 1024 * 1024)),
+  maxBatchSize: setting("MAX_BATCH_SIZE", "10000", "Most tasks one EnqueueTasks call may carry.", int(1, 100_000)),
+  maxPageSize: setting("MAX_PAGE_SIZE", "1000", "Largest page_size ListTasks accepts.", int(1, 100_000)),
+  maxTypeLength: setting("MAX_TYPE_LENGTH", "128", "Longest task type accepted, in characters (at most 128).", int(1, 128)),
+  maxQueueLength: setting("MAX_QUEUE_LENGTH", "64", "Longest queue name accepted, in characters (at most 64).", int(1, 64)),
+  maxIdempotencyKeyLength: setting("MAX_IDEMPOTENCY_KEY_LENGTH", "255", "Longest idempotency key accepted, in characters (at most 255).", int(1, 255)),
+  idempotencyRetentionMs: setting("IDEMPOTENCY_RETENTION", "24h", "How long a finished task keeps its idempotency key; afterwards the key may be used again.", duration),
   deadWorkerRetentionMs: setting("DEAD_WORKER_RETENTION", "24h", "Remove rows of workers silent for this long.", duration),
 } as const;
 

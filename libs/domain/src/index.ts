@@ -6,3 +6,4 @@ export * from "./backoff.js";
 export * from "./ids.js";
 export const VERSION = "0.1.0";
 export * from "./group-committer.js";
+export * from "./schedule.js";

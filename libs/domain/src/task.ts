@@ -30,6 +30,8 @@ export interface TaskRecord {
   updatedAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** Set on tasks enqueued together by EnqueueTasks. */
+  groupId: string | null;
 }
 
 /** What a client asks for, after validation and defaults. */
@@ -47,6 +49,7 @@ export interface TaskSpec {
   timeoutMs: number | null;
   idempotencyKey: string | null;
   traceparent: string | null;
+  groupId: string | null;
 }
 
 /** One attempt ready to be published to its queue. */

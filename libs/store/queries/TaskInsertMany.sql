@@ -1,20 +1,51 @@
 -- TaskInsertMany: inserts a batch of tasks in one statement (group commit for EnqueueTask/EnqueueTasks).
 -- Params: $1 id uuid[], $2 type text[], $3 queue text[], $4 payload text[] (JSON), $5 priority int[],
 --         $6 max_attempts int[], $7 run_at timestamptz[] (null = now), $8 delay_ms bigint[],
---         $9 timeout_ms int[] (null = worker default), $10 idempotency_key text[], $11 traceparent text[]
+--         $9 timeout_ms int[] (null = worker default), $10 idempotency_key text[], $11 traceparent text[],
+--         $12 group_id uuid[], $13 worker_timeout_ms bigint, $14 window_factor float8, $15 window_extra int
 -- Returns: the inserted rows. A row whose idempotency key exists already is skipped (the caller
---          reads the existing task). Tasks due now are stored QUEUED with attempt 1, ready to publish.
--- Guards: invariant 1 (committed before the RPC returns); the due time is judged by the DB clock.
+--          reads the existing task).
+-- Admission fast path: a task due now goes straight to QUEUED (attempt 1, ready to publish) while its
+-- queue has room in its dispatch window (alive workers' capacity x factor + extra, minus what is
+-- queued or running), highest priority first, and neither a queue limit nor a rate limit applies to
+-- it. Everything else is stored PENDING and admitted by the leader (TaskAdmitCandidates).
+-- Guards: invariant 1 (committed before the RPC returns); due times are judged by the DB clock.
+WITH input AS (
+  SELECT i.*, coalesce(i.run_at, now() + i.delay_ms * interval '1 millisecond') AS due
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::timestamptz[],
+              $8::bigint[], $9::int[], $10::text[], $11::text[], $12::uuid[]) WITH ORDINALITY
+       AS i(id, type, queue, payload, priority, max_attempts, run_at, delay_ms, timeout_ms, idempotency_key, traceparent, group_id, ord)
+),
+cap AS (
+  SELECT q AS queue, sum(w.capacity)::int AS capacity
+  FROM workers w CROSS JOIN LATERAL unnest(w.queues) AS q
+  WHERE w.last_heartbeat >= now() - $13 * interval '1 millisecond' AND q IN (SELECT DISTINCT queue FROM input)
+  GROUP BY q
+),
+inflight AS (
+  SELECT queue, count(*)::int AS n FROM tasks
+  WHERE status IN ('queued', 'running') AND queue IN (SELECT DISTINCT queue FROM input)
+  GROUP BY queue
+),
+ranked AS (
+  SELECT input.*,
+         (input.due <= now() AND rl.type IS NULL AND ql.queue IS NULL
+          AND row_number() OVER (PARTITION BY input.queue ORDER BY (input.due <= now()) DESC, input.priority DESC, input.ord)
+              <= coalesce(ceil(c.capacity * $14)::int + $15 - coalesce(f.n, 0), 0)) AS fast
+  FROM input
+  LEFT JOIN cap c ON c.queue = input.queue
+  LEFT JOIN inflight f ON f.queue = input.queue
+  LEFT JOIN rate_limits rl ON rl.type = input.type
+  LEFT JOIN queue_limits ql ON ql.queue = input.queue
+)
 INSERT INTO tasks AS t (id, type, queue, payload, priority, status, attempts, max_attempts, run_at,
-                        timeout_ms, idempotency_key, traceparent, dispatched_at)
-SELECT i.id, i.type, i.queue, i.payload::jsonb, i.priority,
-       CASE WHEN d.due <= now() THEN 'queued' ELSE 'pending' END,
-       CASE WHEN d.due <= now() THEN 1 ELSE 0 END,
-       i.max_attempts, greatest(d.due, now()), i.timeout_ms, i.idempotency_key, i.traceparent,
-       CASE WHEN d.due <= now() THEN now() END
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::timestamptz[],
-            $8::bigint[], $9::int[], $10::text[], $11::text[])
-     AS i(id, type, queue, payload, priority, max_attempts, run_at, delay_ms, timeout_ms, idempotency_key, traceparent)
-CROSS JOIN LATERAL (SELECT coalesce(i.run_at, now() + i.delay_ms * interval '1 millisecond') AS due) AS d
+                        timeout_ms, idempotency_key, traceparent, group_id, dispatched_at)
+SELECT r.id, r.type, r.queue, r.payload::jsonb, r.priority,
+       CASE WHEN r.fast THEN 'queued' ELSE 'pending' END,
+       CASE WHEN r.fast THEN 1 ELSE 0 END,
+       r.max_attempts, greatest(r.due, now()), r.timeout_ms, r.idempotency_key, r.traceparent, r.group_id,
+       CASE WHEN r.fast THEN now() END
+FROM ranked r
+ORDER BY r.ord
 ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-RETURNING t.id, t.type, t.queue, t.payload::text AS payload, t.priority, t.status, t.attempts, t.max_attempts, t.run_at, t.timeout_ms, t.idempotency_key, t.result::text AS result, t.last_error, t.worker_id, t.traceparent, t.created_at, t.updated_at, t.started_at, t.finished_at
+RETURNING t.id, t.type, t.queue, t.payload::text AS payload, t.priority, t.status, t.attempts, t.max_attempts, t.run_at, t.timeout_ms, t.idempotency_key, t.result::text AS result, t.last_error, t.worker_id, t.traceparent, t.created_at, t.updated_at, t.started_at, t.finished_at, t.group_id

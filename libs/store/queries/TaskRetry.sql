@@ -7,4 +7,4 @@ UPDATE tasks AS t
 SET status = 'queued', attempts = 1, run_at = now(), dispatched_at = now(), updated_at = now(),
     result = NULL, worker_id = NULL, started_at = NULL, finished_at = NULL
 WHERE t.id = $1 AND t.status IN ('dead_letter', 'canceled')
-RETURNING t.id, t.type, t.queue, t.payload::text AS payload, t.priority, t.status, t.attempts, t.max_attempts, t.run_at, t.timeout_ms, t.idempotency_key, t.result::text AS result, t.last_error, t.worker_id, t.traceparent, t.created_at, t.updated_at, t.started_at, t.finished_at
+RETURNING t.id, t.type, t.queue, t.payload::text AS payload, t.priority, t.status, t.attempts, t.max_attempts, t.run_at, t.timeout_ms, t.idempotency_key, t.result::text AS result, t.last_error, t.worker_id, t.traceparent, t.created_at, t.updated_at, t.started_at, t.finished_at, t.group_id

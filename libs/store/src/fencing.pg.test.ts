@@ -10,7 +10,10 @@ import {
   getTask,
   insertTasks,
   migrate,
-  promoteDueTasks,
+  admitTasks,
+  deleteQueueLimit,
+  setQueueLimit,
+  setRateLimit,
   recordOutcomes,
   redispatchStale,
   renewLease,
@@ -35,11 +38,15 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await pool.query("TRUNCATE tasks, workers, leader_lease");
+  await pool.query("TRUNCATE tasks, workers, leader_lease, rate_limits, queue_limits, schedules");
+  // A live worker gives the default queue room, so tasks due now are admitted at insert.
+  await upsertWorkers(pool, [{ workerId: "w", hostname: "h", queues: ["default"], capacity: 100, active: 0, version: "x" }]);
 });
 
+const WINDOW = { workerTimeoutMs: 30_000, factor: 1, extra: 0 };
+
 function spec(over: Partial<TaskSpec> = {}): TaskSpec {
-  return { id: newTaskId(), type: "t", queue: "default", payloadJson: "{}", priority: 0, maxAttempts: 3, runAt: null, delayMs: 0, timeoutMs: null, idempotencyKey: null, traceparent: null, ...over };
+  return { id: newTaskId(), type: "t", queue: "default", payloadJson: "{}", priority: 0, maxAttempts: 3, runAt: null, delayMs: 0, timeoutMs: null, idempotencyKey: null, traceparent: null, groupId: null, ...over };
 }
 
 /** A deposed leader: A held epoch 1, its lease ran out, B took epoch 2. */
@@ -56,7 +63,7 @@ async function deposedAndCurrent(): Promise<{ old: LeaderTerm; current: LeaderTe
 describe("migrate", () => {
   it("is applied exactly once when processes start at the same time", async () => {
     const rows = (await pool.query("SELECT version FROM taskorch_migrations")).rows;
-    expect(rows.map((r) => r.version)).toEqual(["0001_init.sql"]);
+    expect(rows.map((r) => r.version)).toEqual(["0001_init.sql", "0002_flow_control.sql"]);
   });
 });
 
@@ -79,12 +86,12 @@ describe("leader lease", () => {
 });
 
 describe("leader-only writes are fenced by term", () => {
-  it("a deposed leader promotes nothing; the current one promotes", async () => {
+  it("a deposed leader admits nothing; the current one admits", async () => {
     const { old, current } = await deposedAndCurrent();
-    await insertTasks(pool, [spec({ delayMs: 1 }), spec({ delayMs: 1 })]);
+    await insertTasks(pool, [spec({ delayMs: 1 }), spec({ delayMs: 1 })], WINDOW);
     await pool.query("UPDATE tasks SET run_at = now() - interval '1 second'");
-    expect(await promoteDueTasks(pool, old, 100)).toEqual([]);
-    const promoted = await promoteDueTasks(pool, current, 100);
+    expect(await admitTasks(pool, old, WINDOW, 100)).toEqual([]);
+    const promoted = await admitTasks(pool, current, WINDOW, 100);
     expect(promoted).toHaveLength(2);
     expect(promoted.every((p) => p.attempt === 1)).toBe(true);
     expect((await pool.query("SELECT DISTINCT leader_epoch FROM tasks")).rows).toEqual([{ leader_epoch: "2" }]);
@@ -92,13 +99,13 @@ describe("leader-only writes are fenced by term", () => {
 
   it("a deposed leader rescues nothing, re-dispatches nothing and deletes no worker", async () => {
     const { old, current } = await deposedAndCurrent();
-    const [t] = await insertTasks(pool, [spec()]);
+    const [t] = await insertTasks(pool, [spec()], WINDOW);
     await claimTasks(pool, [{ taskId: t!.id, attempt: 1, workerId: "ghost" }]);
     await pool.query("UPDATE tasks SET started_at = now() - interval '1 hour'");
-    const [q] = await insertTasks(pool, [spec()]);
+    const [q] = await insertTasks(pool, [spec()], WINDOW);
     await pool.query("UPDATE tasks SET dispatched_at = now() - interval '1 hour' WHERE id = $1", [q!.id]);
     await upsertWorkers(pool, [{ workerId: "gone", hostname: "h", queues: ["default"], capacity: 1, active: 0, version: "x" }]);
-    await pool.query("UPDATE workers SET last_heartbeat = now() - interval '2 days'");
+    await pool.query("UPDATE workers SET last_heartbeat = now() - interval '2 days' WHERE id = 'gone'");
     const params = { workerTimeoutMs: 30_000, defaultTimeoutMs: 7_200_000, graceMs: 0, limit: 100, suspectWorkerIds: [] };
     expect(await rescueOrphans(pool, old, params)).toEqual([]);
     expect(await redispatchStale(pool, old, 60_000, 100)).toEqual([]);
@@ -110,9 +117,41 @@ describe("leader-only writes are fenced by term", () => {
   });
 });
 
+describe("admission", () => {
+  const L = { leaderId: "L", epoch: 1 };
+  beforeEach(async () => {
+    await attemptElect(pool, "L", 30_000, false);
+  });
+
+  it("admits at insert only as far as the queue's window reaches, highest priority first", async () => {
+    await pool.query("UPDATE workers SET capacity = 3");
+    const rows = await insertTasks(pool, [0, 5, 9, 1, 7].map((priority) => spec({ priority })), WINDOW);
+    const byPriority = new Map(rows.map((r) => [r.priority, r.status]));
+    expect([9, 7, 5].map((p) => byPriority.get(p))).toEqual(["queued", "queued", "queued"]);
+    expect([1, 0].map((p) => byPriority.get(p))).toEqual(["pending", "pending"]);
+    expect(await admitTasks(pool, L, WINDOW, 100)).toEqual([]);
+  });
+
+  it("never lets a queue limit or a rate limit be exceeded, and keeps an oldest-first share", async () => {
+    await setQueueLimit(pool, { queue: "default", maxConcurrency: 4 });
+    await setRateLimit(pool, { type: "limited", limit: 2, periodMs: 3_600_000 });
+    const old = await insertTasks(pool, [spec({ type: "limited", priority: -5 })], WINDOW);
+    expect(old[0]!.status).toBe("pending");
+    await insertTasks(pool, Array.from({ length: 20 }, () => spec({ priority: 10 })), WINDOW);
+    const admitted = await admitTasks(pool, L, WINDOW, 100);
+    expect(admitted).toHaveLength(4);
+    expect(admitted.map((a) => a.taskId)).toContain(old[0]!.id);
+    expect(await admitTasks(pool, L, WINDOW, 100)).toEqual([]);
+    await deleteQueueLimit(pool, "default");
+    await insertTasks(pool, Array.from({ length: 5 }, () => spec({ type: "limited", priority: 50 })), WINDOW);
+    const next = await admitTasks(pool, L, WINDOW, 100);
+    expect(next.filter((a) => a.type === "limited")).toHaveLength(1);
+  });
+});
+
 describe("attempts are fenced", () => {
   it("grants one claim per attempt and rejects reports of stale attempts or other workers", async () => {
-    const [t] = await insertTasks(pool, [spec({ maxAttempts: 2 })]);
+    const [t] = await insertTasks(pool, [spec({ maxAttempts: 2 })], WINDOW);
     const granted = await claimTasks(pool, [
       { taskId: t!.id, attempt: 1, workerId: "w1" },
       { taskId: t!.id, attempt: 1, workerId: "w2" },
@@ -131,7 +170,7 @@ describe("attempts are fenced", () => {
   });
 
   it("sends a failed attempt back to pending with backoff while attempts remain, then dead-letters", async () => {
-    const [t] = await insertTasks(pool, [spec({ maxAttempts: 2 })]);
+    const [t] = await insertTasks(pool, [spec({ maxAttempts: 2 })], WINDOW);
     const fail = (attempt: number) => ({ taskId: t!.id, attempt, workerId: "w", type: "t", durationMs: 1, traceparent: null, outcome: { kind: "failure" as const, message: `boom ${attempt}`, nonRetryable: false } });
     await claimTasks(pool, [{ taskId: t!.id, attempt: 1, workerId: "w" }]);
     expect((await recordOutcomes(pool, [fail(1)], { baseMs: 60_000, maxMs: 60_000 }))[0]?.status).toBe("pending");
@@ -139,7 +178,7 @@ describe("attempts are fenced", () => {
     expect(after1!.runAt.getTime()).toBeGreaterThan(Date.now() + 25_000);
     await pool.query("UPDATE tasks SET run_at = now()");
     await attemptElect(pool, "L", 30_000, false);
-    await promoteDueTasks(pool, { leaderId: "L", epoch: 1 }, 10);
+    expect(await admitTasks(pool, { leaderId: "L", epoch: 1 }, WINDOW, 10)).toHaveLength(1);
     await claimTasks(pool, [{ taskId: t!.id, attempt: 2, workerId: "w" }]);
     expect((await recordOutcomes(pool, [fail(2)], { baseMs: 1, maxMs: 1 }))[0]?.status).toBe("dead_letter");
     expect((await getTask(pool, t!.id))?.lastError).toBe("boom 2");

@@ -3,3 +3,4 @@ export { migrate, type MigrationResult } from "./migrate.js";
 export * from "./task-store.js";
 export * from "./worker-store.js";
 export * from "./leader-store.js";
+export * from "./schedule-store.js";

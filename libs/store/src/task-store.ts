@@ -25,6 +25,7 @@ interface TaskRow {
   updated_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  group_id: string | null;
 }
 
 function toTask(r: TaskRow): TaskRecord {
@@ -48,6 +49,7 @@ function toTask(r: TaskRow): TaskRecord {
     updatedAt: r.updated_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
+    groupId: r.group_id,
   };
 }
 
@@ -75,8 +77,18 @@ function toDispatch(r: DispatchRow): DispatchItem {
   };
 }
 
+/**
+ * A queue's dispatch window: how many of its tasks may be queued or running at once, as a multiple
+ * of its alive workers' capacity plus a constant (so workers never wait on a round trip for work).
+ */
+export interface AdmissionWindow {
+  workerTimeoutMs: number;
+  factor: number;
+  extra: number;
+}
+
 /** Inserts tasks in one statement; rows whose idempotency key is taken are skipped (not returned). */
-export async function insertTasks(db: Queryable, specs: readonly TaskSpec[]): Promise<TaskRecord[]> {
+export async function insertTasks(db: Queryable, specs: readonly TaskSpec[], window: AdmissionWindow): Promise<TaskRecord[]> {
   const res = await db.query<TaskRow>({
     ...sql("TaskInsertMany"),
     values: [
@@ -91,6 +103,10 @@ export async function insertTasks(db: Queryable, specs: readonly TaskSpec[]): Pr
       specs.map((s) => s.timeoutMs),
       specs.map((s) => s.idempotencyKey),
       specs.map((s) => s.traceparent),
+      specs.map((s) => s.groupId),
+      window.workerTimeoutMs,
+      window.factor,
+      window.extra,
     ],
   });
   return res.rows.map(toTask);
@@ -239,9 +255,71 @@ export interface LeaderTerm {
   epoch: number;
 }
 
-export async function promoteDueTasks(db: Queryable, term: LeaderTerm, limit: number): Promise<DispatchItem[]> {
-  const res = await db.query<DispatchRow>({ ...sql("TaskPromoteDue"), values: [term.leaderId, term.epoch, limit] });
-  return res.rows.map(toDispatch);
+/**
+ * One admission round (leader only): picks ready PENDING tasks each queue has room for (by
+ * priority, with a tenth taken oldest first), trims them to the types' rate-limit tokens, moves
+ * them to QUEUED as their next attempt and spends the tokens, in one transaction.
+ */
+export async function admitTasks(pool: pg.Pool, term: LeaderTerm, window: AdmissionWindow, maxPerQueue: number): Promise<DispatchItem[]> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const candidates = await client.query<{ queue: string; credit: number; id: string; type: string; by_age: boolean }>({
+      ...sql("TaskAdmitCandidates"),
+      values: [window.workerTimeoutMs, window.factor, window.extra, maxPerQueue],
+    });
+    if (candidates.rows.length === 0) {
+      await client.query("COMMIT");
+      return [];
+    }
+    const chosen = chooseAdmissions(candidates.rows);
+    const types = [...new Set(chosen.map((c) => c.type))];
+    const buckets = new Map(
+      (await client.query<{ type: string; available: number }>({ ...sql("RateLimitTake"), values: [types] })).rows.map((r) => [r.type, Number(r.available)]),
+    );
+    const spent = new Map<string, number>();
+    const admitted = chosen.filter((c) => {
+      const available = buckets.get(c.type);
+      if (available === undefined) return true;
+      const used = spent.get(c.type) ?? 0;
+      if (available - used < 1) return false;
+      spent.set(c.type, used + 1);
+      return true;
+    });
+    const res = await client.query<DispatchRow>({ ...sql("TaskAdmit"), values: [term.leaderId, term.epoch, admitted.map((c) => c.id)] });
+    if (spent.size > 0 && res.rows.length > 0) {
+      const admittedIds = new Set(res.rows.map((r) => r.id));
+      const usedByType = new Map<string, number>();
+      for (const c of admitted) if (admittedIds.has(c.id)) usedByType.set(c.type, (usedByType.get(c.type) ?? 0) + 1);
+      const spendTypes = [...usedByType.keys()];
+      await client.query({ ...sql("RateLimitSpend"), values: [spendTypes, spendTypes.map((t) => buckets.get(t)! - usedByType.get(t)!)] });
+    }
+    await client.query("COMMIT");
+    return res.rows.map(toDispatch);
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Per queue: the oldest-first share first, then by priority, no duplicates, up to the credit. */
+export function chooseAdmissions<T extends { queue: string; credit: number; id: string; by_age: boolean }>(rows: T[]): T[] {
+  const byQueue = new Map<string, T[]>();
+  for (const r of rows) byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), r]);
+  const out: T[] = [];
+  for (const list of byQueue.values()) {
+    const credit = list[0]!.credit;
+    const seen = new Set<string>();
+    for (const r of [...list.filter((x) => x.by_age), ...list.filter((x) => !x.by_age)]) {
+      if (seen.size >= credit) break;
+      if (seen.has(r.id)) continue;
+      seen.add(r.id);
+      out.push(r);
+    }
+  }
+  return out;
 }
 
 /** Milliseconds until the next pending task is due (may be negative), or null when none waits. */
@@ -279,6 +357,56 @@ export async function rescueOrphans(db: Queryable, term: LeaderTerm, p: RescuePa
 export async function redispatchStale(db: Queryable, term: LeaderTerm, dispatchTimeoutMs: number, limit: number): Promise<DispatchItem[]> {
   const res = await db.query<DispatchRow>({ ...sql("TaskRedispatchStale"), values: [term.leaderId, term.epoch, dispatchTimeoutMs, limit] });
   return res.rows.map(toDispatch);
+}
+
+export interface RateLimit {
+  type: string;
+  limit: number;
+  periodMs: number;
+}
+
+export interface QueueLimit {
+  queue: string;
+  maxConcurrency: number;
+}
+
+export async function setRateLimit(db: Queryable, l: RateLimit): Promise<void> {
+  await db.query({ ...sql("RateLimitSet"), values: [l.type, l.limit, l.periodMs] });
+}
+
+export async function deleteRateLimit(db: Queryable, type: string): Promise<boolean> {
+  return ((await db.query({ ...sql("RateLimitDelete"), values: [type] })).rowCount ?? 0) > 0;
+}
+
+export async function setQueueLimit(db: Queryable, l: QueueLimit): Promise<void> {
+  await db.query({ ...sql("QueueLimitSet"), values: [l.queue, l.maxConcurrency] });
+}
+
+export async function deleteQueueLimit(db: Queryable, queue: string): Promise<boolean> {
+  return ((await db.query({ ...sql("QueueLimitDelete"), values: [queue] })).rowCount ?? 0) > 0;
+}
+
+export async function listLimits(db: Queryable): Promise<{ rate: RateLimit[]; queue: QueueLimit[] }> {
+  const rows = (await db.query<{ kind: string; name: string; limit_count: number | null; period_ms: string | null; max_concurrency: number | null }>(sql("LimitList"))).rows;
+  return {
+    rate: rows.filter((r) => r.kind === "rate").map((r) => ({ type: r.name, limit: r.limit_count!, periodMs: Number(r.period_ms) })),
+    queue: rows.filter((r) => r.kind === "queue").map((r) => ({ queue: r.name, maxConcurrency: r.max_concurrency! })),
+  };
+}
+
+export interface GroupCounts {
+  total: number;
+  byStatus: Partial<Record<TaskStatus, number>>;
+}
+
+export async function countGroup(db: Queryable, groupId: string): Promise<GroupCounts> {
+  const rows = (await db.query<{ status: TaskStatus; n: number }>({ ...sql("TaskGroupCount"), values: [groupId] })).rows;
+  return { total: rows.reduce((a, r) => a + r.n, 0), byStatus: Object.fromEntries(rows.map((r) => [r.status, r.n])) };
+}
+
+export async function listGroupTasks(db: Queryable, groupId: string, afterId: string | null, limit: number): Promise<TaskRecord[]> {
+  const res = await db.query<TaskRow>({ ...sql("TaskGroupList"), values: [groupId, afterId, limit] });
+  return res.rows.map(toTask);
 }
 
 export interface ActiveCount {

@@ -7,6 +7,8 @@ export const CLI_PATH = fileURLToPath(new URL("../../../services/all-in-one/dist
 
 export interface ServiceProcess {
   command: string;
+  /** The process's node id (worker_id in logs and /health), known once it is healthy. */
+  nodeId: string;
   metricsPort: number;
   grpcPort: number;
   child: ChildProcess;
@@ -43,6 +45,7 @@ export async function spawnService(command: string, options: SpawnOptions): Prom
   void exited.then(() => (done = true));
   const proc: ServiceProcess = {
     command,
+    nodeId: "",
     metricsPort,
     grpcPort,
     child,
@@ -69,7 +72,9 @@ export async function spawnService(command: string, options: SpawnOptions): Prom
         async () => {
           if (done) throw new Error(`exited early:\n${out}`);
           const res = await fetch(`http://127.0.0.1:${metricsPort}/health`).catch(() => undefined);
-          return res?.status === 200;
+          if (res?.status !== 200) return false;
+          proc.nodeId = ((await res.json()) as { worker_id: string }).worker_id;
+          return true;
         },
         { timeoutMs: 30_000, intervalMs: 100, what: `${command} healthy` },
       );

@@ -1,7 +1,7 @@
-import { connectBus, Dispatcher, ensureStreams, pingBus, StreamRepairer, subjectsFor, type NatsConnection } from "@taskorch/bus";
+import { busAuthFromSettings, connectBus, Dispatcher, ensureStreams, pingBus, StreamRepairer, subjectsFor, type NatsConnection } from "@taskorch/bus";
 import type { TaskorchConfig } from "@taskorch/config";
 import { TaskEvents } from "@taskorch/proto";
-import { startGrpcServer, type GrpcServer } from "@taskorch/rpc";
+import { grpcSecurityFromSettings, startGrpcServer, type GrpcServer } from "@taskorch/rpc";
 import { createPool, listWorkers, migrate, pingDatabase, type LeaderTerm, type Pool } from "@taskorch/store";
 import { metrics, type HealthCheck, type Logger } from "@taskorch/telemetry";
 import { coordinatorService } from "./grpc/coordinator-handler.js";
@@ -9,7 +9,9 @@ import { Elector } from "./leadership/elector.js";
 import { Maintainer } from "./maintenance/maintainer.js";
 import { OrphanRescuer } from "./maintenance/orphan-rescuer.js";
 import { QueueGaugeReporter } from "./maintenance/queue-gauge-reporter.js";
-import { RetryPromoter } from "./maintenance/retry-promoter.js";
+import { Admitter } from "./maintenance/admitter.js";
+import { CronEnqueuer } from "./maintenance/cron-enqueuer.js";
+import { IdempotencyKeyReaper } from "./maintenance/idempotency-key-reaper.js";
 import { WorkerReaper } from "./maintenance/worker-reaper.js";
 import { HeartbeatRecorder } from "./registry/heartbeat-recorder.js";
 
@@ -50,6 +52,7 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
   let maintainer: Maintainer | undefined;
   let transitions = Promise.resolve();
   let leaderSub: { unsubscribe(): void } | undefined;
+  let capacitySub: { unsubscribe(): void } | undefined;
 
   const healthChecks: HealthCheck[] = [
     { name: "postgres", checkFunc: () => (pool ? pingDatabase(pool) : Promise.resolve(false)) },
@@ -71,7 +74,7 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
         (err) => log.warn({ err }, "Coordinator: idle Postgres client error"),
       );
       await migrate(pool);
-      nc = await connectBus({ natsUrl: config.natsUrl, name: "taskorch-coordinator", logger: log });
+      nc = await connectBus({ natsUrl: config.natsUrl, name: "taskorch-coordinator", logger: log, auth: busAuthFromSettings(config) });
       await ensureStreams(nc, subjects);
       const repairer = new StreamRepairer(nc, subjects, log);
       dispatcher = new Dispatcher(nc, subjects, (reason) => repairer.repair(reason));
@@ -87,9 +90,16 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
           : [];
       recorder = new HeartbeatRecorder(nc, subjects, pool, log);
       recorder.start();
+      const window = { workerTimeoutMs: config.workerTimeoutMs, factor: config.admissionWindowFactor, extra: config.admissionWindowExtra };
       maintainer = new Maintainer(
         [
-          new RetryPromoter({ pool, dispatcher, logger: log, intervalMs: config.claimIntervalMs }),
+          new Admitter({
+            pool,
+            dispatcher,
+            logger: log,
+            intervalMs: config.claimIntervalMs,
+            window,
+          }),
           new OrphanRescuer({
             pool,
             dispatcher,
@@ -102,7 +112,9 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
             suspectWorkerIds: suspects,
             announceFunc: announce,
           }),
+          new CronEnqueuer({ pool, dispatcher, logger: log, window }),
           new WorkerReaper(pool, config.deadWorkerRetentionMs, config.cleanupIntervalMs, log),
+          new IdempotencyKeyReaper(pool, config.idempotencyRetentionMs, config.cleanupIntervalMs, log),
           new QueueGaugeReporter(pool, config.workerTimeoutMs, Math.min(GAUGE_INTERVAL_MS, config.cleanupIntervalMs)),
         ],
         log,
@@ -125,11 +137,15 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
       // look (the lease row stays the only truth; this is just a wake-up).
       const e = elector;
       leaderSub = nc.subscribe(subjects.leaderEvents, { callback: () => e.poke() });
+      // Schedulers announce freed capacity and ready tasks they could not admit: admit now.
+      capacitySub = nc.subscribe(subjects.capacityEvents, { callback: () => m.wake("Admitter") });
       grpc = await startGrpcServer({
         healthChecks,
         host: config.grpcHost,
         port: options.grpcPort ?? config.grpcPort ?? DEFAULT_COORDINATOR_PORT,
         logger: log,
+        maxReceiveMessageBytes: config.grpcMaxReceiveBytes,
+        ...grpcSecurityFromSettings(config),
         services: [coordinatorService(pool, config.workerTimeoutMs, log)],
       });
       log.info({ grpc_port: grpc.port, distributed: config.distributedMode }, "Coordinator: serving gRPC");
@@ -137,6 +153,7 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
     async stop(graceMs) {
       await grpc?.close(graceMs);
       leaderSub?.unsubscribe();
+      capacitySub?.unsubscribe();
       const wasLeader = elector?.currentTerm !== null && elector?.currentTerm !== undefined;
       await elector?.stop();
       if (wasLeader) nc?.publish(subjects.leaderEvents, new TextEncoder().encode("resigned"));

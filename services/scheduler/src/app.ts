@@ -1,17 +1,27 @@
-import { connectBus, Dispatcher, ensureReportsConsumer, ensureStreams, pingBus, StreamRepairer, subjectsFor, type NatsConnection } from "@taskorch/bus";
+import { busAuthFromSettings, connectBus, Dispatcher, ensureReportsConsumer, ensureStreams, pingBus, StreamRepairer, subjectsFor, type NatsConnection } from "@taskorch/bus";
 import type { TaskorchConfig } from "@taskorch/config";
-import { startGrpcServer, type GrpcServer } from "@taskorch/rpc";
+import { grpcSecurityFromSettings, startGrpcServer, type GrpcServer } from "@taskorch/rpc";
 import { createPool, migrate, pingDatabase, type Pool } from "@taskorch/store";
 import type { HealthCheck, Logger } from "@taskorch/telemetry";
 import { ClaimResponder } from "./claims/claim-responder.js";
 import { DispatchQueue } from "./enqueue/dispatch-queue.js";
 import { Enqueuer } from "./enqueue/enqueuer.js";
-import { validateEnqueue } from "./enqueue/task-validator.js";
+import { validateEnqueue, type TaskValidatorConfig } from "./enqueue/task-validator.js";
 import { schedulerService } from "./grpc/scheduler-handler.js";
 import { ReportApplier } from "./reports/report-applier.js";
 import { TaskWaiter } from "./wait/task-waiter.js";
 
 export const DEFAULT_SCHEDULER_PORT = 50051;
+
+function validatorConfig(config: TaskorchConfig): TaskValidatorConfig {
+  return {
+    defaultMaxAttempts: config.defaultMaxAttempts,
+    maxPayloadBytes: config.maxPayloadBytes,
+    maxTypeLength: config.maxTypeLength,
+    maxQueueLength: config.maxQueueLength,
+    maxIdempotencyKeyLength: config.maxIdempotencyKeyLength,
+  };
+}
 
 export interface SchedulerApp {
   /** Bound gRPC port (after start). */
@@ -59,14 +69,31 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
       );
       const migrated = await migrate(pool);
       if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, "Scheduler: applied migrations");
-      nc = await connectBus({ natsUrl: config.natsUrl, name: "taskorch-scheduler", logger: log });
+      nc = await connectBus({ natsUrl: config.natsUrl, name: "taskorch-scheduler", logger: log, auth: busAuthFromSettings(config) });
       const jsm = await ensureStreams(nc, subjects);
       await ensureReportsConsumer(jsm, subjects);
       const repairer = new StreamRepairer(nc, subjects, log, (m) => ensureReportsConsumer(m, subjects));
       dispatcher = new Dispatcher(nc, subjects, (reason) => repairer.repair(reason));
       dispatchQueue = new DispatchQueue(dispatcher, log);
       const queue = dispatchQueue;
-      enqueuer = new Enqueuer({ pool, logger: log, dispatchFunc: (items) => queue.push(items) });
+      const bus = nc;
+      // Wakes the leader's Admitter; debounced so a burst of batches sends one event per tick.
+      let capacityPending = false;
+      const announceCapacity = () => {
+        if (capacityPending) return;
+        capacityPending = true;
+        setImmediate(() => {
+          capacityPending = false;
+          bus.publish(subjects.capacityEvents);
+        });
+      };
+      enqueuer = new Enqueuer({
+        pool,
+        logger: log,
+        dispatchFunc: (items) => queue.push(items),
+        backlogFunc: announceCapacity,
+        window: { workerTimeoutMs: config.workerTimeoutMs, factor: config.admissionWindowFactor, extra: config.admissionWindowExtra },
+      });
       waiter = new TaskWaiter(nc, subjects, log);
       waiter.start();
       const w = waiter;
@@ -79,6 +106,7 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
         { baseMs: config.retryBackoffBaseMs, maxMs: config.retryBackoffMaxMs },
         (ids) => w.announce(ids),
         repairer,
+        announceCapacity,
         log,
       );
       await reports.start();
@@ -87,6 +115,8 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
         host: config.grpcHost,
         port: config.grpcPort ?? DEFAULT_SCHEDULER_PORT,
         logger: log,
+        maxReceiveMessageBytes: config.grpcMaxReceiveBytes,
+        ...grpcSecurityFromSettings(config),
         services: [
           schedulerService({
             pool,
@@ -95,7 +125,9 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
             enqueuer: enqueuer,
             dispatchQueue,
             waiter,
-            validator: { defaultMaxAttempts: config.defaultMaxAttempts, maxPayloadBytes: config.maxPayloadBytes },
+            validator: validatorConfig(config),
+            limits: { maxBatchSize: config.maxBatchSize, maxPageSize: config.maxPageSize },
+            capacityFunc: announceCapacity,
             logger: log,
           }),
         ],
@@ -104,7 +136,7 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
     },
     async enqueueExamples() {
       if (!enqueuer) throw new Error("scheduler not started");
-      const validator = { defaultMaxAttempts: config.defaultMaxAttempts, maxPayloadBytes: config.maxPayloadBytes };
+      const validator = validatorConfig(config);
       const examples = [
         { type: "example.noop", payload: { hello: "world" } },
         { type: "example.sleep", payload: { ms: 500 } },

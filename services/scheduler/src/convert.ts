@@ -43,5 +43,6 @@ export function toProtoTask(t: TaskRecord): Task {
     startedAt: t.startedAt ?? undefined,
     finishedAt: t.finishedAt ?? undefined,
     traceId: traceIdOf(t.traceparent),
+    groupId: t.groupId ?? "",
   };
 }

@@ -23,6 +23,8 @@ export interface MaintenanceService {
 export class Maintainer {
   private abort: AbortController | undefined;
   private loops: Promise<void>[] = [];
+  private readonly wakers = new Map<string, () => void>();
+  private readonly pendingWake = new Set<string>();
 
   constructor(
     private readonly services: MaintenanceService[],
@@ -48,8 +50,20 @@ export class Maintainer {
         this.logger.warn({ err, service: service.name }, "Maintainer: service run failed");
         delay = service.retryAfterMs;
       }
-      await sleep(delay, signal);
+      if (this.pendingWake.delete(service.name)) continue;
+      await new Promise<void>((resolve) => {
+        this.wakers.set(service.name, resolve);
+        void sleep(delay, signal).then(resolve);
+      });
+      this.wakers.delete(service.name);
     }
+  }
+
+  /** Runs a service's next round now (e.g. capacity was freed); remembered if it is mid-round. */
+  wake(name: string): void {
+    const waker = this.wakers.get(name);
+    if (waker) waker();
+    else if (this.abort) this.pendingWake.add(name);
   }
 
   /** Stops all loops; idempotent and safe before start. */

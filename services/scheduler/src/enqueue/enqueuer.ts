@@ -5,7 +5,7 @@ import {
   type TaskRecord,
   type TaskSpec,
 } from "@taskorch/domain";
-import { deleteTasks, getTasksByIdempotencyKeys, insertTasks, type Pool } from "@taskorch/store";
+import { deleteTasks, getTasksByIdempotencyKeys, insertTasks, type AdmissionWindow, type Pool } from "@taskorch/store";
 import { metrics, type Logger } from "@taskorch/telemetry";
 
 export interface EnqueueResult {
@@ -18,6 +18,9 @@ export interface EnqueuerConfig {
   logger: Logger;
   /** Called after commit with the attempts ready to publish; must not throw. */
   dispatchFunc: (items: DispatchItem[]) => void;
+  /** Called after commit when due tasks had to wait for admission (their queue's window was full). */
+  backlogFunc: () => void;
+  window: AdmissionWindow;
   maxBatch?: number;
   maxInFlight?: number;
 }
@@ -78,7 +81,7 @@ export class Enqueuer {
     let results: Array<EnqueueResult | Error>;
     try {
       await client.query("BEGIN");
-      const inserted = await insertTasks(client, specs);
+      const inserted = await insertTasks(client, specs, this.config.window);
       const byId = new Map(inserted.map((t) => [t.id, t]));
       const missingKeys = specs.filter((s) => !byId.has(s.id) && s.idempotencyKey !== null).map((s) => s.idempotencyKey!);
       const existing = new Map((await getTasksByIdempotencyKeys(client, missingKeys)).map((t) => [t.idempotencyKey!, t]));
@@ -108,11 +111,15 @@ export class Enqueuer {
       await client.query("COMMIT");
       for (const id of undo) byId.delete(id);
       const ready: DispatchItem[] = [];
+      let waiting = false;
+      const soon = Date.now() + 50;
       for (const t of byId.values()) {
         metrics.tasksEnqueued.inc({ type: t.type });
         if (t.status === "queued") ready.push(toDispatchItem(t));
+        else if (t.runAt.getTime() <= soon) waiting = true;
       }
       if (ready.length > 0) this.config.dispatchFunc(ready);
+      if (waiting) this.config.backlogFunc();
       return results;
     } catch (err) {
       await client.query("ROLLBACK").catch(() => undefined);

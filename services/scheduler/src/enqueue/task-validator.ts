@@ -11,6 +11,17 @@ import type { EnqueueTaskRequest } from "@taskorch/proto";
 export interface TaskValidatorConfig {
   defaultMaxAttempts: number;
   maxPayloadBytes: number;
+  /** MAX_TYPE_LENGTH (default and ceiling: the domain's 128). */
+  maxTypeLength?: number;
+  /** MAX_QUEUE_LENGTH (default and ceiling: 64). */
+  maxQueueLength?: number;
+  /** MAX_IDEMPOTENCY_KEY_LENGTH (default and ceiling: 255). */
+  maxIdempotencyKeyLength?: number;
+}
+
+/** Throws INVALID_ARGUMENT naming the limit when `value` is longer than `max` characters. */
+export function checkLength(field: string, value: string, max: number, setting: string): void {
+  if (value.length > max) throw new InvalidArgumentError(field, `is ${value.length} characters; the limit is ${max} (${setting})`);
 }
 
 const MAX_DELAY_MS = 366 * 86_400_000;
@@ -30,6 +41,8 @@ function durationMs(field: string, d: { seconds: number; nanos: number } | undef
  */
 export function validateEnqueue(req: EnqueueTaskRequest, config: TaskValidatorConfig, field = ""): TaskSpec {
   const f = (name: string) => `${field}${name}`;
+  checkLength(f("type"), req.type, config.maxTypeLength ?? 128, "MAX_TYPE_LENGTH");
+  checkLength(f("queue"), req.queue, config.maxQueueLength ?? 64, "MAX_QUEUE_LENGTH");
   const type = checkTaskType(f("type"), req.type);
   const queue = checkQueueName(f("queue"), req.queue === "" ? "default" : req.queue);
   const payloadJson = JSON.stringify(req.payload ?? null);
@@ -50,9 +63,7 @@ export function validateEnqueue(req: EnqueueTaskRequest, config: TaskValidatorCo
   if (timeoutMs === 0) throw new InvalidArgumentError(f("timeout"), "must be positive (omit it for the worker default)");
   if (req.runAt !== undefined && Number.isNaN(req.runAt.getTime())) throw new InvalidArgumentError(f("run_at"), "is not a valid timestamp");
   const key = req.idempotencyKey;
-  if (key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw new InvalidArgumentError(f("idempotency_key"), `is ${key.length} characters; the limit is ${MAX_IDEMPOTENCY_KEY_LENGTH}`);
-  }
+  checkLength(f("idempotency_key"), key, Math.min(config.maxIdempotencyKeyLength ?? MAX_IDEMPOTENCY_KEY_LENGTH, MAX_IDEMPOTENCY_KEY_LENGTH), "MAX_IDEMPOTENCY_KEY_LENGTH");
   return {
     id: newTaskId(),
     type,
@@ -65,5 +76,6 @@ export function validateEnqueue(req: EnqueueTaskRequest, config: TaskValidatorCo
     timeoutMs,
     idempotencyKey: key === "" ? null : key,
     traceparent: null,
+    groupId: null,
   };
 }

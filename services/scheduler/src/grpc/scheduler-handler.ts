@@ -24,16 +24,20 @@ import {
   type WaitTaskRequest,
   type WaitTaskResponse,
 } from "@taskorch/proto";
-import { unary, type GrpcServiceBinding } from "@taskorch/rpc";
+import { assertQueueAccess, isQueueLimited, unary, type GrpcServiceBinding } from "@taskorch/rpc";
 import { cancelTask, getTask, listTasks, retryTask, type Pool } from "@taskorch/store";
 import { ATTR, trace, traceparentOf, context, type Logger } from "@taskorch/telemetry";
 import type { NatsConnection, Subjects } from "@taskorch/bus";
 import { statusFromProto, toProtoTask } from "../convert.js";
 import { toDispatchItem, type Enqueuer } from "../enqueue/enqueuer.js";
 import type { DispatchQueue } from "../enqueue/dispatch-queue.js";
-import { validateEnqueue, type TaskValidatorConfig } from "../enqueue/task-validator.js";
+import { checkLength, validateEnqueue, type TaskValidatorConfig } from "../enqueue/task-validator.js";
 import type { TaskWaiter } from "../wait/task-waiter.js";
+import { groupHandlers } from "./group-handlers.js";
+import { limitHandlers } from "./limit-handlers.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
+import { scheduleHandlers } from "./schedule-handlers.js";
+import { newTaskId } from "@taskorch/domain";
 
 export interface SchedulerHandlerDeps {
   pool: Pool;
@@ -43,6 +47,10 @@ export interface SchedulerHandlerDeps {
   dispatchQueue: DispatchQueue;
   waiter: TaskWaiter;
   validator: TaskValidatorConfig;
+  /** MAX_BATCH_SIZE and MAX_PAGE_SIZE (defaults MAX_BATCH and 1000). */
+  limits?: { maxBatchSize: number; maxPageSize: number };
+  /** Wakes the leader's Admitter (limits changed). */
+  capacityFunc: () => void;
   logger: Logger;
 }
 
@@ -69,10 +77,21 @@ async function mustGet(pool: Pool, id: string): Promise<TaskRecord> {
 /** SchedulerService: thin handlers that validate, then call the store/enqueuer. */
 export function schedulerService(deps: SchedulerHandlerDeps): GrpcServiceBinding {
   const { pool, logger } = deps;
+  const maxBatch = deps.limits?.maxBatchSize ?? MAX_BATCH;
+  const maxPageSize = deps.limits?.maxPageSize ?? MAX_PAGE_SIZE;
+  /** Reads a task and checks that the caller's token may act on its queue (queue-limited tokens). */
+  const getVisible = async (call: Parameters<typeof assertQueueAccess>[0], id: string, what: string): Promise<TaskRecord> => {
+    const task = await mustGet(pool, id);
+    assertQueueAccess(call, task.queue, what);
+    return task;
+  };
   return {
     name: "taskorch.v1.SchedulerService",
     definition: SchedulerServiceService,
     implementation: {
+      ...groupHandlers(pool, deps.waiter, logger),
+      ...limitHandlers(pool, deps.capacityFunc, logger),
+      ...scheduleHandlers(pool, deps.enqueuer, deps.validator, logger),
       enqueueTask: unary<EnqueueTaskRequest, EnqueueTaskResponse>(logger, async (req) => {
         const spec = { ...validateEnqueue(req, deps.validator), traceparent: traceparentOf() };
         const [result] = await deps.enqueuer.enqueue([spec]);
@@ -82,18 +101,22 @@ export function schedulerService(deps: SchedulerHandlerDeps): GrpcServiceBinding
 
       enqueueTasks: unary<EnqueueTasksRequest, EnqueueTasksResponse>(logger, async (req) => {
         if (req.tasks.length === 0) throw new InvalidArgumentError("tasks", "the batch is empty; send at least one task");
-        if (req.tasks.length > MAX_BATCH) throw new InvalidArgumentError("tasks", `the batch has ${req.tasks.length} tasks; the limit is ${MAX_BATCH}`);
+        if (req.tasks.length > maxBatch) throw new InvalidArgumentError("tasks", `the batch has ${req.tasks.length} tasks; the limit is ${maxBatch} (MAX_BATCH_SIZE)`);
         const traceparent = traceparentOf();
-        const specs = req.tasks.map((t, i) => ({ ...validateEnqueue(t, deps.validator, `tasks[${i}].`), traceparent }));
+        const groupId = newTaskId();
+        const specs = req.tasks.map((t, i) => ({ ...validateEnqueue(t, deps.validator, `tasks[${i}].`), traceparent, groupId }));
         const results = await deps.enqueuer.enqueue(specs);
-        return { tasks: results.map((r) => toProtoTask(r.task)) };
+        return { tasks: results.map((r) => toProtoTask(r.task)), groupId };
       }),
 
-      getTask: unary<GetTaskRequest, GetTaskResponse>(logger, async (req) => ({ task: toProtoTask(await mustGet(pool, requireId(req.id))) })),
+      getTask: unary<GetTaskRequest, GetTaskResponse>(logger, async (req, call) => ({ task: toProtoTask(await getVisible(call, requireId(req.id), "GetTask")) })),
 
       listTasks: unary<ListTasksRequest, ListTasksResponse>(logger, async (req) => {
         const pageSize = req.pageSize === 0 ? DEFAULT_PAGE_SIZE : req.pageSize;
-        if (pageSize < 1 || pageSize > MAX_PAGE_SIZE) throw new InvalidArgumentError("page_size", `must be from 1 to ${MAX_PAGE_SIZE}, got ${req.pageSize}`);
+        if (pageSize < 1 || pageSize > maxPageSize) throw new InvalidArgumentError("page_size", `must be from 1 to ${maxPageSize} (MAX_PAGE_SIZE), got ${req.pageSize}`);
+        checkLength("type", req.type, deps.validator.maxTypeLength ?? 128, "MAX_TYPE_LENGTH");
+        checkLength("queue", req.queue, deps.validator.maxQueueLength ?? 64, "MAX_QUEUE_LENGTH");
+        checkLength("page_token", req.pageToken, 256, "page tokens are short");
         const status = statusFromProto(req.status);
         if (status === null && req.status !== 0) throw new InvalidArgumentError("status", `unknown status ${req.status}`);
         const tasks = await listTasks(pool, {
@@ -111,8 +134,9 @@ export function schedulerService(deps: SchedulerHandlerDeps): GrpcServiceBinding
         };
       }),
 
-      cancelTask: unary<CancelTaskRequest, CancelTaskResponse>(logger, async (req) => {
+      cancelTask: unary<CancelTaskRequest, CancelTaskResponse>(logger, async (req, call) => {
         const id = requireId(req.id);
+        if (isQueueLimited(call)) await getVisible(call, id, "CancelTask");
         const reason = req.reason.trim() === "" ? "canceled by request" : `canceled: ${req.reason.slice(0, 1024)}`;
         const changed = await cancelTask(pool, id, reason);
         if (!changed) {
@@ -126,8 +150,9 @@ export function schedulerService(deps: SchedulerHandlerDeps): GrpcServiceBinding
         return { task: toProtoTask(changed.task) };
       }),
 
-      retryTask: unary<RetryTaskRequest, RetryTaskResponse>(logger, async (req) => {
+      retryTask: unary<RetryTaskRequest, RetryTaskResponse>(logger, async (req, call) => {
         const id = requireId(req.id);
+        if (isQueueLimited(call)) await getVisible(call, id, "RetryTask");
         const task = await retryTask(pool, id);
         if (!task) {
           const current = await mustGet(pool, id);
@@ -145,7 +170,7 @@ export function schedulerService(deps: SchedulerHandlerDeps): GrpcServiceBinding
         const abort = new AbortController();
         call.on("cancelled", () => abort.abort());
         for (;;) {
-          const task = await mustGet(pool, id);
+          const task = await getVisible(call, id, "WaitTask");
           const remaining = deadline - Date.now();
           if (isTerminal(task.status) || remaining <= 0 || abort.signal.aborted) {
             return { task: toProtoTask(task), timedOut: !isTerminal(task.status) };

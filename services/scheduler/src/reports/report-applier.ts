@@ -79,6 +79,7 @@ export class ReportApplier {
     private readonly backoff: BackoffParams,
     private readonly announceFunc: (finishedTaskIds: string[]) => void,
     private readonly repairer: StreamRepairer,
+    private readonly capacityFunc: () => void,
     private readonly logger: Logger,
   ) {
     this.committer = new GroupCommitter({
@@ -87,6 +88,8 @@ export class ReportApplier {
       flushFunc: async (reports) => {
         const outcomes = await recordOutcomes(this.pool, reports, this.backoff);
         this.afterCommit(outcomes);
+        // Finished attempts free room in their queues' windows: let the leader admit more.
+        if (outcomes.length > 0) this.capacityFunc();
         const byKey = new Map(outcomes.map((o) => [o.taskId, o]));
         const results = reports.map((r) => byKey.get(r.taskId) ?? null);
         reports.forEach((r, i) => traceRecording(r, results[i] ?? null));

@@ -10,6 +10,7 @@ import type { Subscription } from "@nats-io/transport-node";
  */
 export class TaskWaiter {
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly anyWaiters = new Set<() => void>();
   private sub: Subscription | undefined;
 
   constructor(
@@ -21,7 +22,9 @@ export class TaskWaiter {
   start(): void {
     this.sub = this.nc.subscribe(this.subjects.finished, {
       callback: (err, msg) => {
-        if (err || this.waiters.size === 0) return;
+        if (err) return;
+        for (const fn of [...this.anyWaiters]) fn();
+        if (this.waiters.size === 0) return;
         try {
           for (const id of TaskEvents.decode(msg.data).taskIds) this.wake(id);
         } catch (e) {
@@ -54,6 +57,21 @@ export class TaskWaiter {
     });
   }
 
+  /** Resolves at the next finished event about any task, or after `ms`, or on abort. */
+  waitForAnyEvent(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        this.anyWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done);
+      this.anyWaiters.add(done);
+    });
+  }
+
   private wake(taskId: string): void {
     const set = this.waiters.get(taskId);
     if (set) for (const fn of [...set]) fn();
@@ -62,5 +80,6 @@ export class TaskWaiter {
   stop(): void {
     this.sub?.unsubscribe();
     for (const set of this.waiters.values()) for (const fn of [...set]) fn();
+    for (const fn of [...this.anyWaiters]) fn();
   }
 }

@@ -27,6 +27,92 @@ export const protobufPackage = "taskorch.v1";
 
 export const protobufFileName = "taskorch/v1/scheduler_service.proto";
 
+/** OverlapPolicy says what a tick does while the previous tick's task is unfinished. */
+export enum OverlapPolicy {
+  /** OVERLAP_POLICY_UNSPECIFIED - Same as ALLOW. */
+  OVERLAP_POLICY_UNSPECIFIED = 0,
+  /** OVERLAP_POLICY_ALLOW - Enqueue anyway. */
+  OVERLAP_POLICY_ALLOW = 1,
+  /** OVERLAP_POLICY_SKIP - Skip this tick. */
+  OVERLAP_POLICY_SKIP = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function overlapPolicyFromJSON(object: any): OverlapPolicy {
+  switch (object) {
+    case 0:
+    case "OVERLAP_POLICY_UNSPECIFIED":
+      return OverlapPolicy.OVERLAP_POLICY_UNSPECIFIED;
+    case 1:
+    case "OVERLAP_POLICY_ALLOW":
+      return OverlapPolicy.OVERLAP_POLICY_ALLOW;
+    case 2:
+    case "OVERLAP_POLICY_SKIP":
+      return OverlapPolicy.OVERLAP_POLICY_SKIP;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return OverlapPolicy.UNRECOGNIZED;
+  }
+}
+
+export function overlapPolicyToJSON(object: OverlapPolicy): string {
+  switch (object) {
+    case OverlapPolicy.OVERLAP_POLICY_UNSPECIFIED:
+      return "OVERLAP_POLICY_UNSPECIFIED";
+    case OverlapPolicy.OVERLAP_POLICY_ALLOW:
+      return "OVERLAP_POLICY_ALLOW";
+    case OverlapPolicy.OVERLAP_POLICY_SKIP:
+      return "OVERLAP_POLICY_SKIP";
+    case OverlapPolicy.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** CatchupPolicy says what happens to ticks missed while the cluster was down. */
+export enum CatchupPolicy {
+  /** CATCHUP_POLICY_UNSPECIFIED - Same as SKIP. */
+  CATCHUP_POLICY_UNSPECIFIED = 0,
+  /** CATCHUP_POLICY_SKIP - Drop missed ticks; fire at the next tick after now. */
+  CATCHUP_POLICY_SKIP = 1,
+  /** CATCHUP_POLICY_RUN_ONCE - Fire once for all missed ticks, then continue. */
+  CATCHUP_POLICY_RUN_ONCE = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function catchupPolicyFromJSON(object: any): CatchupPolicy {
+  switch (object) {
+    case 0:
+    case "CATCHUP_POLICY_UNSPECIFIED":
+      return CatchupPolicy.CATCHUP_POLICY_UNSPECIFIED;
+    case 1:
+    case "CATCHUP_POLICY_SKIP":
+      return CatchupPolicy.CATCHUP_POLICY_SKIP;
+    case 2:
+    case "CATCHUP_POLICY_RUN_ONCE":
+      return CatchupPolicy.CATCHUP_POLICY_RUN_ONCE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return CatchupPolicy.UNRECOGNIZED;
+  }
+}
+
+export function catchupPolicyToJSON(object: CatchupPolicy): string {
+  switch (object) {
+    case CatchupPolicy.CATCHUP_POLICY_UNSPECIFIED:
+      return "CATCHUP_POLICY_UNSPECIFIED";
+    case CatchupPolicy.CATCHUP_POLICY_SKIP:
+      return "CATCHUP_POLICY_SKIP";
+    case CatchupPolicy.CATCHUP_POLICY_RUN_ONCE:
+      return "CATCHUP_POLICY_RUN_ONCE";
+    case CatchupPolicy.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** EnqueueTaskRequest describes one task to run. */
 export interface EnqueueTaskRequest {
   /** Handler name, e.g. "email.send" (letters, digits and . _ : - ; at most 128 characters). */
@@ -79,6 +165,8 @@ export interface EnqueueTasksRequest {
 export interface EnqueueTasksResponse {
   /** One task per request entry, same order. */
   tasks: Task[];
+  /** Group of the batch, for GetGroup and WaitGroup. */
+  groupId: string;
 }
 
 /** GetTaskRequest names one task. */
@@ -157,6 +245,264 @@ export interface WaitTaskResponse {
     | undefined;
   /** True when the timeout passed before the task became terminal. */
   timedOut: boolean;
+}
+
+/** Group is the progress of an EnqueueTasks batch. */
+export interface Group {
+  /** Group id. */
+  id: string;
+  /** Tasks in the group. */
+  total: number;
+  /** Tasks waiting (pending or queued). */
+  waiting: number;
+  /** Tasks running. */
+  running: number;
+  /** Tasks succeeded. */
+  succeeded: number;
+  /** Tasks dead-lettered. */
+  deadLetter: number;
+  /** Tasks canceled. */
+  canceled: number;
+  /** True when every task is terminal. */
+  done: boolean;
+}
+
+/** GetGroupRequest names a group and a page of its tasks. */
+export interface GetGroupRequest {
+  /** Group id (from EnqueueTasksResponse.group_id). */
+  id: string;
+  /** Tasks per page, 0 to 1000 (0: counts only). Defaults to 0. */
+  pageSize: number;
+  /** Token from a previous response's next_page_token. */
+  pageToken: string;
+}
+
+/** GetGroupResponse carries the group's counts and a page of its tasks, in enqueue order. */
+export interface GetGroupResponse {
+  /** Counts by status. */
+  group:
+    | Group
+    | undefined;
+  /** Tasks of this page, with their results. */
+  tasks: Task[];
+  /** Pass as page_token for the next page; empty on the last page. */
+  nextPageToken: string;
+}
+
+/** WaitGroupRequest names the group to wait for. */
+export interface WaitGroupRequest {
+  /** Group id. */
+  id: string;
+  /** How long to wait at most (default 30s, at most 1h). */
+  timeout: Duration | undefined;
+}
+
+/** WaitGroupResponse carries the group's counts when it finished or the wait timed out. */
+export interface WaitGroupResponse {
+  /** Counts by status. */
+  group:
+    | Group
+    | undefined;
+  /** True when the timeout passed before every task was terminal. */
+  timedOut: boolean;
+}
+
+/** RateLimit caps how many tasks of a type start per period, cluster-wide. */
+export interface RateLimit {
+  /** Task type. */
+  type: string;
+  /** Celery notation: "10/s", "10/m", "100/h" (or "N/<duration>", e.g. "5/30s"). */
+  rate: string;
+}
+
+/** SetRateLimitRequest sets a type's rate limit. */
+export interface SetRateLimitRequest {
+  /** The limit. */
+  limit: RateLimit | undefined;
+}
+
+/** SetRateLimitResponse echoes the limit in force. */
+export interface SetRateLimitResponse {
+  /** The limit. */
+  limit: RateLimit | undefined;
+}
+
+/** DeleteRateLimitRequest names the type. */
+export interface DeleteRateLimitRequest {
+  /** Task type. */
+  type: string;
+}
+
+/** DeleteRateLimitResponse is empty. */
+export interface DeleteRateLimitResponse {
+}
+
+/** QueueLimit caps how many tasks of a queue are queued or running at once, cluster-wide. */
+export interface QueueLimit {
+  /** Queue name. */
+  queue: string;
+  /** Most tasks running (or dispatched) at once; 0 pauses the queue. */
+  maxConcurrency: number;
+}
+
+/** SetQueueLimitRequest sets a queue's limit. */
+export interface SetQueueLimitRequest {
+  /** The limit. */
+  limit: QueueLimit | undefined;
+}
+
+/** SetQueueLimitResponse echoes the limit. */
+export interface SetQueueLimitResponse {
+  /** The limit. */
+  limit: QueueLimit | undefined;
+}
+
+/** DeleteQueueLimitRequest names the queue. */
+export interface DeleteQueueLimitRequest {
+  /** Queue name. */
+  queue: string;
+}
+
+/** DeleteQueueLimitResponse is empty. */
+export interface DeleteQueueLimitResponse {
+}
+
+/** ListLimitsRequest has no fields. */
+export interface ListLimitsRequest {
+}
+
+/** ListLimitsResponse lists every limit. */
+export interface ListLimitsResponse {
+  /** Rate limits by type. */
+  rateLimits: RateLimit[];
+  /** Concurrency limits by queue. */
+  queueLimits: QueueLimit[];
+}
+
+/** Schedule enqueues a task from its template on every tick (Celery beat, cluster-wide). */
+export interface Schedule {
+  /** Id chosen by the creator (letters, digits, . _ : -), e.g. "nightly-metadata". */
+  id: string;
+  /** Cron expression, 5 fields or 6 with seconds first, e.g. "0 2 * * *". Exclusive with interval. */
+  cron: string;
+  /** Fixed interval (at least 1s). Exclusive with cron. */
+  interval:
+    | Duration
+    | undefined;
+  /** IANA time zone of the cron expression, e.g. "Europe/Paris" (default "UTC"; DST handled). */
+  timeZone: string;
+  /** The task each tick enqueues (type required; idempotency_key, run_at and delay must be empty). */
+  task:
+    | EnqueueTaskRequest
+    | undefined;
+  /** What a tick does while the previous one's task is unfinished. */
+  overlapPolicy: OverlapPolicy;
+  /** What happens to ticks missed while the cluster was down. */
+  catchupPolicy: CatchupPolicy;
+  /** Paused schedules do not fire. */
+  paused: boolean;
+  /** Next tick (output only). */
+  nextFireAt:
+    | Date
+    | undefined;
+  /** Last tick that fired (output only). */
+  lastFireAt:
+    | Date
+    | undefined;
+  /** Task of the last tick (output only). */
+  lastTaskId: string;
+}
+
+/** CreateScheduleRequest creates a schedule. */
+export interface CreateScheduleRequest {
+  /** The schedule (output-only fields ignored). */
+  schedule: Schedule | undefined;
+}
+
+/** CreateScheduleResponse returns the stored schedule. */
+export interface CreateScheduleResponse {
+  /** The schedule with its next tick. */
+  schedule: Schedule | undefined;
+}
+
+/** GetScheduleRequest names a schedule. */
+export interface GetScheduleRequest {
+  /** Schedule id. */
+  id: string;
+}
+
+/** GetScheduleResponse carries the schedule. */
+export interface GetScheduleResponse {
+  /** The schedule. */
+  schedule: Schedule | undefined;
+}
+
+/** ListSchedulesRequest has no fields. */
+export interface ListSchedulesRequest {
+}
+
+/** ListSchedulesResponse lists schedules by id. */
+export interface ListSchedulesResponse {
+  /** Schedules. */
+  schedules: Schedule[];
+}
+
+/** UpdateScheduleRequest replaces a schedule's definition. */
+export interface UpdateScheduleRequest {
+  /** The new definition; id names the schedule. */
+  schedule: Schedule | undefined;
+}
+
+/** UpdateScheduleResponse returns the stored schedule. */
+export interface UpdateScheduleResponse {
+  /** The schedule with its next tick. */
+  schedule: Schedule | undefined;
+}
+
+/** DeleteScheduleRequest names a schedule. */
+export interface DeleteScheduleRequest {
+  /** Schedule id. */
+  id: string;
+}
+
+/** DeleteScheduleResponse is empty. */
+export interface DeleteScheduleResponse {
+}
+
+/** PauseScheduleRequest names a schedule. */
+export interface PauseScheduleRequest {
+  /** Schedule id. */
+  id: string;
+}
+
+/** PauseScheduleResponse returns the schedule. */
+export interface PauseScheduleResponse {
+  /** The schedule. */
+  schedule: Schedule | undefined;
+}
+
+/** ResumeScheduleRequest names a schedule. */
+export interface ResumeScheduleRequest {
+  /** Schedule id. */
+  id: string;
+}
+
+/** ResumeScheduleResponse returns the schedule. */
+export interface ResumeScheduleResponse {
+  /** The schedule with its next tick. */
+  schedule: Schedule | undefined;
+}
+
+/** TriggerScheduleRequest names a schedule. */
+export interface TriggerScheduleRequest {
+  /** Schedule id. */
+  id: string;
+}
+
+/** TriggerScheduleResponse returns the task enqueued. */
+export interface TriggerScheduleResponse {
+  /** The task. */
+  task: Task | undefined;
 }
 
 function createBaseEnqueueTaskRequest(): EnqueueTaskRequest {
@@ -539,13 +885,16 @@ export const EnqueueTasksRequest: MessageFns<EnqueueTasksRequest> = {
 };
 
 function createBaseEnqueueTasksResponse(): EnqueueTasksResponse {
-  return { tasks: [] };
+  return { tasks: [], groupId: "" };
 }
 
 export const EnqueueTasksResponse: MessageFns<EnqueueTasksResponse> = {
   encode(message: EnqueueTasksResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.tasks) {
       Task.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.groupId !== "") {
+      writer.uint32(18).string(message.groupId);
     }
     return writer;
   },
@@ -571,6 +920,14 @@ export const EnqueueTasksResponse: MessageFns<EnqueueTasksResponse> = {
             message.tasks.push(Task.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.groupId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -584,13 +941,23 @@ export const EnqueueTasksResponse: MessageFns<EnqueueTasksResponse> = {
   },
 
   fromJSON(object: any): EnqueueTasksResponse {
-    return { tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => Task.fromJSON(e)) : [] };
+    return {
+      tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => Task.fromJSON(e)) : [],
+      groupId: isSet(object.groupId)
+        ? globalThis.String(object.groupId)
+        : isSet(object.group_id)
+        ? globalThis.String(object.group_id)
+        : "",
+    };
   },
 
   toJSON(message: EnqueueTasksResponse): unknown {
     const obj: any = {};
     if (message.tasks?.length) {
       obj.tasks = message.tasks.map((e) => Task.toJSON(e));
+    }
+    if (message.groupId !== "") {
+      obj.groupId = message.groupId;
     }
     return obj;
   },
@@ -601,6 +968,7 @@ export const EnqueueTasksResponse: MessageFns<EnqueueTasksResponse> = {
   fromPartial<I extends Exact<DeepPartial<EnqueueTasksResponse>, I>>(object: I): EnqueueTasksResponse {
     const message = createBaseEnqueueTasksResponse();
     message.tasks = object.tasks?.map((e) => Task.fromPartial(e)) || [];
+    message.groupId = object.groupId ?? "";
     return message;
   },
 };
@@ -1431,6 +1799,2743 @@ export const WaitTaskResponse: MessageFns<WaitTaskResponse> = {
   },
 };
 
+function createBaseGroup(): Group {
+  return { id: "", total: 0, waiting: 0, running: 0, succeeded: 0, deadLetter: 0, canceled: 0, done: false };
+}
+
+export const Group: MessageFns<Group> = {
+  encode(message: Group, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.total !== 0) {
+      writer.uint32(16).int32(message.total);
+    }
+    if (message.waiting !== 0) {
+      writer.uint32(24).int32(message.waiting);
+    }
+    if (message.running !== 0) {
+      writer.uint32(32).int32(message.running);
+    }
+    if (message.succeeded !== 0) {
+      writer.uint32(40).int32(message.succeeded);
+    }
+    if (message.deadLetter !== 0) {
+      writer.uint32(48).int32(message.deadLetter);
+    }
+    if (message.canceled !== 0) {
+      writer.uint32(56).int32(message.canceled);
+    }
+    if (message.done !== false) {
+      writer.uint32(64).bool(message.done);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Group {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGroup();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.total = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.waiting = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.running = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.succeeded = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.deadLetter = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.canceled = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.done = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Group {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      waiting: isSet(object.waiting) ? globalThis.Number(object.waiting) : 0,
+      running: isSet(object.running) ? globalThis.Number(object.running) : 0,
+      succeeded: isSet(object.succeeded) ? globalThis.Number(object.succeeded) : 0,
+      deadLetter: isSet(object.deadLetter)
+        ? globalThis.Number(object.deadLetter)
+        : isSet(object.dead_letter)
+        ? globalThis.Number(object.dead_letter)
+        : 0,
+      canceled: isSet(object.canceled) ? globalThis.Number(object.canceled) : 0,
+      done: isSet(object.done) ? globalThis.Boolean(object.done) : false,
+    };
+  },
+
+  toJSON(message: Group): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    if (message.waiting !== 0) {
+      obj.waiting = Math.round(message.waiting);
+    }
+    if (message.running !== 0) {
+      obj.running = Math.round(message.running);
+    }
+    if (message.succeeded !== 0) {
+      obj.succeeded = Math.round(message.succeeded);
+    }
+    if (message.deadLetter !== 0) {
+      obj.deadLetter = Math.round(message.deadLetter);
+    }
+    if (message.canceled !== 0) {
+      obj.canceled = Math.round(message.canceled);
+    }
+    if (message.done !== false) {
+      obj.done = message.done;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Group>, I>>(base?: I): Group {
+    return Group.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Group>, I>>(object: I): Group {
+    const message = createBaseGroup();
+    message.id = object.id ?? "";
+    message.total = object.total ?? 0;
+    message.waiting = object.waiting ?? 0;
+    message.running = object.running ?? 0;
+    message.succeeded = object.succeeded ?? 0;
+    message.deadLetter = object.deadLetter ?? 0;
+    message.canceled = object.canceled ?? 0;
+    message.done = object.done ?? false;
+    return message;
+  },
+};
+
+function createBaseGetGroupRequest(): GetGroupRequest {
+  return { id: "", pageSize: 0, pageToken: "" };
+}
+
+export const GetGroupRequest: MessageFns<GetGroupRequest> = {
+  encode(message: GetGroupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(16).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetGroupRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetGroupRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetGroupRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: GetGroupRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetGroupRequest>, I>>(base?: I): GetGroupRequest {
+    return GetGroupRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetGroupRequest>, I>>(object: I): GetGroupRequest {
+    const message = createBaseGetGroupRequest();
+    message.id = object.id ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseGetGroupResponse(): GetGroupResponse {
+  return { group: undefined, tasks: [], nextPageToken: "" };
+}
+
+export const GetGroupResponse: MessageFns<GetGroupResponse> = {
+  encode(message: GetGroupResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.group !== undefined) {
+      Group.encode(message.group, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.tasks) {
+      Task.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(26).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetGroupResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetGroupResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.group = Group.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tasks.push(Task.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetGroupResponse {
+    return {
+      group: isSet(object.group) ? Group.fromJSON(object.group) : undefined,
+      tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => Task.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: GetGroupResponse): unknown {
+    const obj: any = {};
+    if (message.group !== undefined) {
+      obj.group = Group.toJSON(message.group);
+    }
+    if (message.tasks?.length) {
+      obj.tasks = message.tasks.map((e) => Task.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetGroupResponse>, I>>(base?: I): GetGroupResponse {
+    return GetGroupResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetGroupResponse>, I>>(object: I): GetGroupResponse {
+    const message = createBaseGetGroupResponse();
+    message.group = (object.group !== undefined && object.group !== null) ? Group.fromPartial(object.group) : undefined;
+    message.tasks = object.tasks?.map((e) => Task.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseWaitGroupRequest(): WaitGroupRequest {
+  return { id: "", timeout: undefined };
+}
+
+export const WaitGroupRequest: MessageFns<WaitGroupRequest> = {
+  encode(message: WaitGroupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.timeout !== undefined) {
+      Duration.encode(message.timeout, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WaitGroupRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWaitGroupRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.timeout = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WaitGroupRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      timeout: isSet(object.timeout) ? Duration.fromJSON(object.timeout) : undefined,
+    };
+  },
+
+  toJSON(message: WaitGroupRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.timeout !== undefined) {
+      obj.timeout = Duration.toJSON(message.timeout);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WaitGroupRequest>, I>>(base?: I): WaitGroupRequest {
+    return WaitGroupRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WaitGroupRequest>, I>>(object: I): WaitGroupRequest {
+    const message = createBaseWaitGroupRequest();
+    message.id = object.id ?? "";
+    message.timeout = (object.timeout !== undefined && object.timeout !== null)
+      ? Duration.fromPartial(object.timeout)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWaitGroupResponse(): WaitGroupResponse {
+  return { group: undefined, timedOut: false };
+}
+
+export const WaitGroupResponse: MessageFns<WaitGroupResponse> = {
+  encode(message: WaitGroupResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.group !== undefined) {
+      Group.encode(message.group, writer.uint32(10).fork()).join();
+    }
+    if (message.timedOut !== false) {
+      writer.uint32(16).bool(message.timedOut);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WaitGroupResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWaitGroupResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.group = Group.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.timedOut = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WaitGroupResponse {
+    return {
+      group: isSet(object.group) ? Group.fromJSON(object.group) : undefined,
+      timedOut: isSet(object.timedOut)
+        ? globalThis.Boolean(object.timedOut)
+        : isSet(object.timed_out)
+        ? globalThis.Boolean(object.timed_out)
+        : false,
+    };
+  },
+
+  toJSON(message: WaitGroupResponse): unknown {
+    const obj: any = {};
+    if (message.group !== undefined) {
+      obj.group = Group.toJSON(message.group);
+    }
+    if (message.timedOut !== false) {
+      obj.timedOut = message.timedOut;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WaitGroupResponse>, I>>(base?: I): WaitGroupResponse {
+    return WaitGroupResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WaitGroupResponse>, I>>(object: I): WaitGroupResponse {
+    const message = createBaseWaitGroupResponse();
+    message.group = (object.group !== undefined && object.group !== null) ? Group.fromPartial(object.group) : undefined;
+    message.timedOut = object.timedOut ?? false;
+    return message;
+  },
+};
+
+function createBaseRateLimit(): RateLimit {
+  return { type: "", rate: "" };
+}
+
+export const RateLimit: MessageFns<RateLimit> = {
+  encode(message: RateLimit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.rate !== "") {
+      writer.uint32(18).string(message.rate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RateLimit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRateLimit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rate = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RateLimit {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      rate: isSet(object.rate) ? globalThis.String(object.rate) : "",
+    };
+  },
+
+  toJSON(message: RateLimit): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.rate !== "") {
+      obj.rate = message.rate;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RateLimit>, I>>(base?: I): RateLimit {
+    return RateLimit.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RateLimit>, I>>(object: I): RateLimit {
+    const message = createBaseRateLimit();
+    message.type = object.type ?? "";
+    message.rate = object.rate ?? "";
+    return message;
+  },
+};
+
+function createBaseSetRateLimitRequest(): SetRateLimitRequest {
+  return { limit: undefined };
+}
+
+export const SetRateLimitRequest: MessageFns<SetRateLimitRequest> = {
+  encode(message: SetRateLimitRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.limit !== undefined) {
+      RateLimit.encode(message.limit, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetRateLimitRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetRateLimitRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.limit = RateLimit.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetRateLimitRequest {
+    return { limit: isSet(object.limit) ? RateLimit.fromJSON(object.limit) : undefined };
+  },
+
+  toJSON(message: SetRateLimitRequest): unknown {
+    const obj: any = {};
+    if (message.limit !== undefined) {
+      obj.limit = RateLimit.toJSON(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetRateLimitRequest>, I>>(base?: I): SetRateLimitRequest {
+    return SetRateLimitRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetRateLimitRequest>, I>>(object: I): SetRateLimitRequest {
+    const message = createBaseSetRateLimitRequest();
+    message.limit = (object.limit !== undefined && object.limit !== null)
+      ? RateLimit.fromPartial(object.limit)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSetRateLimitResponse(): SetRateLimitResponse {
+  return { limit: undefined };
+}
+
+export const SetRateLimitResponse: MessageFns<SetRateLimitResponse> = {
+  encode(message: SetRateLimitResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.limit !== undefined) {
+      RateLimit.encode(message.limit, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetRateLimitResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetRateLimitResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.limit = RateLimit.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetRateLimitResponse {
+    return { limit: isSet(object.limit) ? RateLimit.fromJSON(object.limit) : undefined };
+  },
+
+  toJSON(message: SetRateLimitResponse): unknown {
+    const obj: any = {};
+    if (message.limit !== undefined) {
+      obj.limit = RateLimit.toJSON(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetRateLimitResponse>, I>>(base?: I): SetRateLimitResponse {
+    return SetRateLimitResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetRateLimitResponse>, I>>(object: I): SetRateLimitResponse {
+    const message = createBaseSetRateLimitResponse();
+    message.limit = (object.limit !== undefined && object.limit !== null)
+      ? RateLimit.fromPartial(object.limit)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteRateLimitRequest(): DeleteRateLimitRequest {
+  return { type: "" };
+}
+
+export const DeleteRateLimitRequest: MessageFns<DeleteRateLimitRequest> = {
+  encode(message: DeleteRateLimitRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteRateLimitRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteRateLimitRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteRateLimitRequest {
+    return { type: isSet(object.type) ? globalThis.String(object.type) : "" };
+  },
+
+  toJSON(message: DeleteRateLimitRequest): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteRateLimitRequest>, I>>(base?: I): DeleteRateLimitRequest {
+    return DeleteRateLimitRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteRateLimitRequest>, I>>(object: I): DeleteRateLimitRequest {
+    const message = createBaseDeleteRateLimitRequest();
+    message.type = object.type ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteRateLimitResponse(): DeleteRateLimitResponse {
+  return {};
+}
+
+export const DeleteRateLimitResponse: MessageFns<DeleteRateLimitResponse> = {
+  encode(_: DeleteRateLimitResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteRateLimitResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteRateLimitResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteRateLimitResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteRateLimitResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteRateLimitResponse>, I>>(base?: I): DeleteRateLimitResponse {
+    return DeleteRateLimitResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteRateLimitResponse>, I>>(_: I): DeleteRateLimitResponse {
+    const message = createBaseDeleteRateLimitResponse();
+    return message;
+  },
+};
+
+function createBaseQueueLimit(): QueueLimit {
+  return { queue: "", maxConcurrency: 0 };
+}
+
+export const QueueLimit: MessageFns<QueueLimit> = {
+  encode(message: QueueLimit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.queue !== "") {
+      writer.uint32(10).string(message.queue);
+    }
+    if (message.maxConcurrency !== 0) {
+      writer.uint32(16).int32(message.maxConcurrency);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueueLimit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueueLimit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.queue = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxConcurrency = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueueLimit {
+    return {
+      queue: isSet(object.queue) ? globalThis.String(object.queue) : "",
+      maxConcurrency: isSet(object.maxConcurrency)
+        ? globalThis.Number(object.maxConcurrency)
+        : isSet(object.max_concurrency)
+        ? globalThis.Number(object.max_concurrency)
+        : 0,
+    };
+  },
+
+  toJSON(message: QueueLimit): unknown {
+    const obj: any = {};
+    if (message.queue !== "") {
+      obj.queue = message.queue;
+    }
+    if (message.maxConcurrency !== 0) {
+      obj.maxConcurrency = Math.round(message.maxConcurrency);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueueLimit>, I>>(base?: I): QueueLimit {
+    return QueueLimit.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueueLimit>, I>>(object: I): QueueLimit {
+    const message = createBaseQueueLimit();
+    message.queue = object.queue ?? "";
+    message.maxConcurrency = object.maxConcurrency ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetQueueLimitRequest(): SetQueueLimitRequest {
+  return { limit: undefined };
+}
+
+export const SetQueueLimitRequest: MessageFns<SetQueueLimitRequest> = {
+  encode(message: SetQueueLimitRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.limit !== undefined) {
+      QueueLimit.encode(message.limit, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetQueueLimitRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetQueueLimitRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.limit = QueueLimit.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetQueueLimitRequest {
+    return { limit: isSet(object.limit) ? QueueLimit.fromJSON(object.limit) : undefined };
+  },
+
+  toJSON(message: SetQueueLimitRequest): unknown {
+    const obj: any = {};
+    if (message.limit !== undefined) {
+      obj.limit = QueueLimit.toJSON(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetQueueLimitRequest>, I>>(base?: I): SetQueueLimitRequest {
+    return SetQueueLimitRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetQueueLimitRequest>, I>>(object: I): SetQueueLimitRequest {
+    const message = createBaseSetQueueLimitRequest();
+    message.limit = (object.limit !== undefined && object.limit !== null)
+      ? QueueLimit.fromPartial(object.limit)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSetQueueLimitResponse(): SetQueueLimitResponse {
+  return { limit: undefined };
+}
+
+export const SetQueueLimitResponse: MessageFns<SetQueueLimitResponse> = {
+  encode(message: SetQueueLimitResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.limit !== undefined) {
+      QueueLimit.encode(message.limit, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetQueueLimitResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetQueueLimitResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.limit = QueueLimit.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetQueueLimitResponse {
+    return { limit: isSet(object.limit) ? QueueLimit.fromJSON(object.limit) : undefined };
+  },
+
+  toJSON(message: SetQueueLimitResponse): unknown {
+    const obj: any = {};
+    if (message.limit !== undefined) {
+      obj.limit = QueueLimit.toJSON(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetQueueLimitResponse>, I>>(base?: I): SetQueueLimitResponse {
+    return SetQueueLimitResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetQueueLimitResponse>, I>>(object: I): SetQueueLimitResponse {
+    const message = createBaseSetQueueLimitResponse();
+    message.limit = (object.limit !== undefined && object.limit !== null)
+      ? QueueLimit.fromPartial(object.limit)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteQueueLimitRequest(): DeleteQueueLimitRequest {
+  return { queue: "" };
+}
+
+export const DeleteQueueLimitRequest: MessageFns<DeleteQueueLimitRequest> = {
+  encode(message: DeleteQueueLimitRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.queue !== "") {
+      writer.uint32(10).string(message.queue);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteQueueLimitRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteQueueLimitRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.queue = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteQueueLimitRequest {
+    return { queue: isSet(object.queue) ? globalThis.String(object.queue) : "" };
+  },
+
+  toJSON(message: DeleteQueueLimitRequest): unknown {
+    const obj: any = {};
+    if (message.queue !== "") {
+      obj.queue = message.queue;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteQueueLimitRequest>, I>>(base?: I): DeleteQueueLimitRequest {
+    return DeleteQueueLimitRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteQueueLimitRequest>, I>>(object: I): DeleteQueueLimitRequest {
+    const message = createBaseDeleteQueueLimitRequest();
+    message.queue = object.queue ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteQueueLimitResponse(): DeleteQueueLimitResponse {
+  return {};
+}
+
+export const DeleteQueueLimitResponse: MessageFns<DeleteQueueLimitResponse> = {
+  encode(_: DeleteQueueLimitResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteQueueLimitResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteQueueLimitResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteQueueLimitResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteQueueLimitResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteQueueLimitResponse>, I>>(base?: I): DeleteQueueLimitResponse {
+    return DeleteQueueLimitResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteQueueLimitResponse>, I>>(_: I): DeleteQueueLimitResponse {
+    const message = createBaseDeleteQueueLimitResponse();
+    return message;
+  },
+};
+
+function createBaseListLimitsRequest(): ListLimitsRequest {
+  return {};
+}
+
+export const ListLimitsRequest: MessageFns<ListLimitsRequest> = {
+  encode(_: ListLimitsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListLimitsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListLimitsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListLimitsRequest {
+    return {};
+  },
+
+  toJSON(_: ListLimitsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListLimitsRequest>, I>>(base?: I): ListLimitsRequest {
+    return ListLimitsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListLimitsRequest>, I>>(_: I): ListLimitsRequest {
+    const message = createBaseListLimitsRequest();
+    return message;
+  },
+};
+
+function createBaseListLimitsResponse(): ListLimitsResponse {
+  return { rateLimits: [], queueLimits: [] };
+}
+
+export const ListLimitsResponse: MessageFns<ListLimitsResponse> = {
+  encode(message: ListLimitsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.rateLimits) {
+      RateLimit.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.queueLimits) {
+      QueueLimit.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListLimitsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListLimitsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rateLimits.push(RateLimit.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.queueLimits.push(QueueLimit.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListLimitsResponse {
+    return {
+      rateLimits: globalThis.Array.isArray(object?.rateLimits)
+        ? object.rateLimits.map((e: any) => RateLimit.fromJSON(e))
+        : globalThis.Array.isArray(object?.rate_limits)
+        ? object.rate_limits.map((e: any) => RateLimit.fromJSON(e))
+        : [],
+      queueLimits: globalThis.Array.isArray(object?.queueLimits)
+        ? object.queueLimits.map((e: any) => QueueLimit.fromJSON(e))
+        : globalThis.Array.isArray(object?.queue_limits)
+        ? object.queue_limits.map((e: any) => QueueLimit.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListLimitsResponse): unknown {
+    const obj: any = {};
+    if (message.rateLimits?.length) {
+      obj.rateLimits = message.rateLimits.map((e) => RateLimit.toJSON(e));
+    }
+    if (message.queueLimits?.length) {
+      obj.queueLimits = message.queueLimits.map((e) => QueueLimit.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListLimitsResponse>, I>>(base?: I): ListLimitsResponse {
+    return ListLimitsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListLimitsResponse>, I>>(object: I): ListLimitsResponse {
+    const message = createBaseListLimitsResponse();
+    message.rateLimits = object.rateLimits?.map((e) => RateLimit.fromPartial(e)) || [];
+    message.queueLimits = object.queueLimits?.map((e) => QueueLimit.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSchedule(): Schedule {
+  return {
+    id: "",
+    cron: "",
+    interval: undefined,
+    timeZone: "",
+    task: undefined,
+    overlapPolicy: 0,
+    catchupPolicy: 0,
+    paused: false,
+    nextFireAt: undefined,
+    lastFireAt: undefined,
+    lastTaskId: "",
+  };
+}
+
+export const Schedule: MessageFns<Schedule> = {
+  encode(message: Schedule, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.cron !== "") {
+      writer.uint32(18).string(message.cron);
+    }
+    if (message.interval !== undefined) {
+      Duration.encode(message.interval, writer.uint32(26).fork()).join();
+    }
+    if (message.timeZone !== "") {
+      writer.uint32(34).string(message.timeZone);
+    }
+    if (message.task !== undefined) {
+      EnqueueTaskRequest.encode(message.task, writer.uint32(42).fork()).join();
+    }
+    if (message.overlapPolicy !== 0) {
+      writer.uint32(48).int32(message.overlapPolicy);
+    }
+    if (message.catchupPolicy !== 0) {
+      writer.uint32(56).int32(message.catchupPolicy);
+    }
+    if (message.paused !== false) {
+      writer.uint32(64).bool(message.paused);
+    }
+    if (message.nextFireAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.nextFireAt), writer.uint32(74).fork()).join();
+    }
+    if (message.lastFireAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastFireAt), writer.uint32(82).fork()).join();
+    }
+    if (message.lastTaskId !== "") {
+      writer.uint32(90).string(message.lastTaskId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Schedule {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSchedule();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cron = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.interval = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.timeZone = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.task = EnqueueTaskRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.overlapPolicy = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.catchupPolicy = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.paused = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.nextFireAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.lastFireAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.lastTaskId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Schedule {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      cron: isSet(object.cron) ? globalThis.String(object.cron) : "",
+      interval: isSet(object.interval) ? Duration.fromJSON(object.interval) : undefined,
+      timeZone: isSet(object.timeZone)
+        ? globalThis.String(object.timeZone)
+        : isSet(object.time_zone)
+        ? globalThis.String(object.time_zone)
+        : "",
+      task: isSet(object.task) ? EnqueueTaskRequest.fromJSON(object.task) : undefined,
+      overlapPolicy: isSet(object.overlapPolicy)
+        ? overlapPolicyFromJSON(object.overlapPolicy)
+        : isSet(object.overlap_policy)
+        ? overlapPolicyFromJSON(object.overlap_policy)
+        : 0,
+      catchupPolicy: isSet(object.catchupPolicy)
+        ? catchupPolicyFromJSON(object.catchupPolicy)
+        : isSet(object.catchup_policy)
+        ? catchupPolicyFromJSON(object.catchup_policy)
+        : 0,
+      paused: isSet(object.paused) ? globalThis.Boolean(object.paused) : false,
+      nextFireAt: isSet(object.nextFireAt)
+        ? fromJsonTimestamp(object.nextFireAt)
+        : isSet(object.next_fire_at)
+        ? fromJsonTimestamp(object.next_fire_at)
+        : undefined,
+      lastFireAt: isSet(object.lastFireAt)
+        ? fromJsonTimestamp(object.lastFireAt)
+        : isSet(object.last_fire_at)
+        ? fromJsonTimestamp(object.last_fire_at)
+        : undefined,
+      lastTaskId: isSet(object.lastTaskId)
+        ? globalThis.String(object.lastTaskId)
+        : isSet(object.last_task_id)
+        ? globalThis.String(object.last_task_id)
+        : "",
+    };
+  },
+
+  toJSON(message: Schedule): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.cron !== "") {
+      obj.cron = message.cron;
+    }
+    if (message.interval !== undefined) {
+      obj.interval = Duration.toJSON(message.interval);
+    }
+    if (message.timeZone !== "") {
+      obj.timeZone = message.timeZone;
+    }
+    if (message.task !== undefined) {
+      obj.task = EnqueueTaskRequest.toJSON(message.task);
+    }
+    if (message.overlapPolicy !== 0) {
+      obj.overlapPolicy = overlapPolicyToJSON(message.overlapPolicy);
+    }
+    if (message.catchupPolicy !== 0) {
+      obj.catchupPolicy = catchupPolicyToJSON(message.catchupPolicy);
+    }
+    if (message.paused !== false) {
+      obj.paused = message.paused;
+    }
+    if (message.nextFireAt !== undefined) {
+      obj.nextFireAt = message.nextFireAt.toISOString();
+    }
+    if (message.lastFireAt !== undefined) {
+      obj.lastFireAt = message.lastFireAt.toISOString();
+    }
+    if (message.lastTaskId !== "") {
+      obj.lastTaskId = message.lastTaskId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Schedule>, I>>(base?: I): Schedule {
+    return Schedule.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Schedule>, I>>(object: I): Schedule {
+    const message = createBaseSchedule();
+    message.id = object.id ?? "";
+    message.cron = object.cron ?? "";
+    message.interval = (object.interval !== undefined && object.interval !== null)
+      ? Duration.fromPartial(object.interval)
+      : undefined;
+    message.timeZone = object.timeZone ?? "";
+    message.task = (object.task !== undefined && object.task !== null)
+      ? EnqueueTaskRequest.fromPartial(object.task)
+      : undefined;
+    message.overlapPolicy = object.overlapPolicy ?? 0;
+    message.catchupPolicy = object.catchupPolicy ?? 0;
+    message.paused = object.paused ?? false;
+    message.nextFireAt = object.nextFireAt ?? undefined;
+    message.lastFireAt = object.lastFireAt ?? undefined;
+    message.lastTaskId = object.lastTaskId ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateScheduleRequest(): CreateScheduleRequest {
+  return { schedule: undefined };
+}
+
+export const CreateScheduleRequest: MessageFns<CreateScheduleRequest> = {
+  encode(message: CreateScheduleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.schedule !== undefined) {
+      Schedule.encode(message.schedule, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateScheduleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateScheduleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.schedule = Schedule.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateScheduleRequest {
+    return { schedule: isSet(object.schedule) ? Schedule.fromJSON(object.schedule) : undefined };
+  },
+
+  toJSON(message: CreateScheduleRequest): unknown {
+    const obj: any = {};
+    if (message.schedule !== undefined) {
+      obj.schedule = Schedule.toJSON(message.schedule);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateScheduleRequest>, I>>(base?: I): CreateScheduleRequest {
+    return CreateScheduleRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateScheduleRequest>, I>>(object: I): CreateScheduleRequest {
+    const message = createBaseCreateScheduleRequest();
+    message.schedule = (object.schedule !== undefined && object.schedule !== null)
+      ? Schedule.fromPartial(object.schedule)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCreateScheduleResponse(): CreateScheduleResponse {
+  return { schedule: undefined };
+}
+
+export const CreateScheduleResponse: MessageFns<CreateScheduleResponse> = {
+  encode(message: CreateScheduleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.schedule !== undefined) {
+      Schedule.encode(message.schedule, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateScheduleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateScheduleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.schedule = Schedule.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateScheduleResponse {
+    return { schedule: isSet(object.schedule) ? Schedule.fromJSON(object.schedule) : undefined };
+  },
+
+  toJSON(message: CreateScheduleResponse): unknown {
+    const obj: any = {};
+    if (message.schedule !== undefined) {
+      obj.schedule = Schedule.toJSON(message.schedule);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateScheduleResponse>, I>>(base?: I): CreateScheduleResponse {
+    return CreateScheduleResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateScheduleResponse>, I>>(object: I): CreateScheduleResponse {
+    const message = createBaseCreateScheduleResponse();
+    message.schedule = (object.schedule !== undefined && object.schedule !== null)
+      ? Schedule.fromPartial(object.schedule)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetScheduleRequest(): GetScheduleRequest {
+  return { id: "" };
+}
+
+export const GetScheduleRequest: MessageFns<GetScheduleRequest> = {
+  encode(message: GetScheduleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetScheduleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetScheduleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetScheduleRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: GetScheduleRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetScheduleRequest>, I>>(base?: I): GetScheduleRequest {
+    return GetScheduleRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetScheduleRequest>, I>>(object: I): GetScheduleRequest {
+    const message = createBaseGetScheduleRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseGetScheduleResponse(): GetScheduleResponse {
+  return { schedule: undefined };
+}
+
+export const GetScheduleResponse: MessageFns<GetScheduleResponse> = {
+  encode(message: GetScheduleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.schedule !== undefined) {
+      Schedule.encode(message.schedule, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetScheduleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetScheduleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.schedule = Schedule.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetScheduleResponse {
+    return { schedule: isSet(object.schedule) ? Schedule.fromJSON(object.schedule) : undefined };
+  },
+
+  toJSON(message: GetScheduleResponse): unknown {
+    const obj: any = {};
+    if (message.schedule !== undefined) {
+      obj.schedule = Schedule.toJSON(message.schedule);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetScheduleResponse>, I>>(base?: I): GetScheduleResponse {
+    return GetScheduleResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetScheduleResponse>, I>>(object: I): GetScheduleResponse {
+    const message = createBaseGetScheduleResponse();
+    message.schedule = (object.schedule !== undefined && object.schedule !== null)
+      ? Schedule.fromPartial(object.schedule)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListSchedulesRequest(): ListSchedulesRequest {
+  return {};
+}
+
+export const ListSchedulesRequest: MessageFns<ListSchedulesRequest> = {
+  encode(_: ListSchedulesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSchedulesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSchedulesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListSchedulesRequest {
+    return {};
+  },
+
+  toJSON(_: ListSchedulesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListSchedulesRequest>, I>>(base?: I): ListSchedulesRequest {
+    return ListSchedulesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListSchedulesRequest>, I>>(_: I): ListSchedulesRequest {
+    const message = createBaseListSchedulesRequest();
+    return message;
+  },
+};
+
+function createBaseListSchedulesResponse(): ListSchedulesResponse {
+  return { schedules: [] };
+}
+
+export const ListSchedulesResponse: MessageFns<ListSchedulesResponse> = {
+  encode(message: ListSchedulesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.schedules) {
+      Schedule.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSchedulesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSchedulesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.schedules.push(Schedule.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSchedulesResponse {
+    return {
+      schedules: globalThis.Array.isArray(object?.schedules)
+        ? object.schedules.map((e: any) => Schedule.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListSchedulesResponse): unknown {
+    const obj: any = {};
+    if (message.schedules?.length) {
+      obj.schedules = message.schedules.map((e) => Schedule.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListSchedulesResponse>, I>>(base?: I): ListSchedulesResponse {
+    return ListSchedulesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListSchedulesResponse>, I>>(object: I): ListSchedulesResponse {
+    const message = createBaseListSchedulesResponse();
+    message.schedules = object.schedules?.map((e) => Schedule.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseUpdateScheduleRequest(): UpdateScheduleRequest {
+  return { schedule: undefined };
+}
+
+export const UpdateScheduleRequest: MessageFns<UpdateScheduleRequest> = {
+  encode(message: UpdateScheduleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.schedule !== undefined) {
+      Schedule.encode(message.schedule, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateScheduleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateScheduleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.schedule = Schedule.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateScheduleRequest {
+    return { schedule: isSet(object.schedule) ? Schedule.fromJSON(object.schedule) : undefined };
+  },
+
+  toJSON(message: UpdateScheduleRequest): unknown {
+    const obj: any = {};
+    if (message.schedule !== undefined) {
+      obj.schedule = Schedule.toJSON(message.schedule);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateScheduleRequest>, I>>(base?: I): UpdateScheduleRequest {
+    return UpdateScheduleRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateScheduleRequest>, I>>(object: I): UpdateScheduleRequest {
+    const message = createBaseUpdateScheduleRequest();
+    message.schedule = (object.schedule !== undefined && object.schedule !== null)
+      ? Schedule.fromPartial(object.schedule)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateScheduleResponse(): UpdateScheduleResponse {
+  return { schedule: undefined };
+}
+
+export const UpdateScheduleResponse: MessageFns<UpdateScheduleResponse> = {
+  encode(message: UpdateScheduleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.schedule !== undefined) {
+      Schedule.encode(message.schedule, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateScheduleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateScheduleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.schedule = Schedule.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateScheduleResponse {
+    return { schedule: isSet(object.schedule) ? Schedule.fromJSON(object.schedule) : undefined };
+  },
+
+  toJSON(message: UpdateScheduleResponse): unknown {
+    const obj: any = {};
+    if (message.schedule !== undefined) {
+      obj.schedule = Schedule.toJSON(message.schedule);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateScheduleResponse>, I>>(base?: I): UpdateScheduleResponse {
+    return UpdateScheduleResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateScheduleResponse>, I>>(object: I): UpdateScheduleResponse {
+    const message = createBaseUpdateScheduleResponse();
+    message.schedule = (object.schedule !== undefined && object.schedule !== null)
+      ? Schedule.fromPartial(object.schedule)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteScheduleRequest(): DeleteScheduleRequest {
+  return { id: "" };
+}
+
+export const DeleteScheduleRequest: MessageFns<DeleteScheduleRequest> = {
+  encode(message: DeleteScheduleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteScheduleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteScheduleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteScheduleRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: DeleteScheduleRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteScheduleRequest>, I>>(base?: I): DeleteScheduleRequest {
+    return DeleteScheduleRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteScheduleRequest>, I>>(object: I): DeleteScheduleRequest {
+    const message = createBaseDeleteScheduleRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteScheduleResponse(): DeleteScheduleResponse {
+  return {};
+}
+
+export const DeleteScheduleResponse: MessageFns<DeleteScheduleResponse> = {
+  encode(_: DeleteScheduleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteScheduleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteScheduleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteScheduleResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteScheduleResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteScheduleResponse>, I>>(base?: I): DeleteScheduleResponse {
+    return DeleteScheduleResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteScheduleResponse>, I>>(_: I): DeleteScheduleResponse {
+    const message = createBaseDeleteScheduleResponse();
+    return message;
+  },
+};
+
+function createBasePauseScheduleRequest(): PauseScheduleRequest {
+  return { id: "" };
+}
+
+export const PauseScheduleRequest: MessageFns<PauseScheduleRequest> = {
+  encode(message: PauseScheduleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PauseScheduleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePauseScheduleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PauseScheduleRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: PauseScheduleRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PauseScheduleRequest>, I>>(base?: I): PauseScheduleRequest {
+    return PauseScheduleRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PauseScheduleRequest>, I>>(object: I): PauseScheduleRequest {
+    const message = createBasePauseScheduleRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBasePauseScheduleResponse(): PauseScheduleResponse {
+  return { schedule: undefined };
+}
+
+export const PauseScheduleResponse: MessageFns<PauseScheduleResponse> = {
+  encode(message: PauseScheduleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.schedule !== undefined) {
+      Schedule.encode(message.schedule, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PauseScheduleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePauseScheduleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.schedule = Schedule.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PauseScheduleResponse {
+    return { schedule: isSet(object.schedule) ? Schedule.fromJSON(object.schedule) : undefined };
+  },
+
+  toJSON(message: PauseScheduleResponse): unknown {
+    const obj: any = {};
+    if (message.schedule !== undefined) {
+      obj.schedule = Schedule.toJSON(message.schedule);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PauseScheduleResponse>, I>>(base?: I): PauseScheduleResponse {
+    return PauseScheduleResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PauseScheduleResponse>, I>>(object: I): PauseScheduleResponse {
+    const message = createBasePauseScheduleResponse();
+    message.schedule = (object.schedule !== undefined && object.schedule !== null)
+      ? Schedule.fromPartial(object.schedule)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseResumeScheduleRequest(): ResumeScheduleRequest {
+  return { id: "" };
+}
+
+export const ResumeScheduleRequest: MessageFns<ResumeScheduleRequest> = {
+  encode(message: ResumeScheduleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeScheduleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeScheduleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeScheduleRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: ResumeScheduleRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResumeScheduleRequest>, I>>(base?: I): ResumeScheduleRequest {
+    return ResumeScheduleRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResumeScheduleRequest>, I>>(object: I): ResumeScheduleRequest {
+    const message = createBaseResumeScheduleRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseResumeScheduleResponse(): ResumeScheduleResponse {
+  return { schedule: undefined };
+}
+
+export const ResumeScheduleResponse: MessageFns<ResumeScheduleResponse> = {
+  encode(message: ResumeScheduleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.schedule !== undefined) {
+      Schedule.encode(message.schedule, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeScheduleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeScheduleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.schedule = Schedule.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeScheduleResponse {
+    return { schedule: isSet(object.schedule) ? Schedule.fromJSON(object.schedule) : undefined };
+  },
+
+  toJSON(message: ResumeScheduleResponse): unknown {
+    const obj: any = {};
+    if (message.schedule !== undefined) {
+      obj.schedule = Schedule.toJSON(message.schedule);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResumeScheduleResponse>, I>>(base?: I): ResumeScheduleResponse {
+    return ResumeScheduleResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResumeScheduleResponse>, I>>(object: I): ResumeScheduleResponse {
+    const message = createBaseResumeScheduleResponse();
+    message.schedule = (object.schedule !== undefined && object.schedule !== null)
+      ? Schedule.fromPartial(object.schedule)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTriggerScheduleRequest(): TriggerScheduleRequest {
+  return { id: "" };
+}
+
+export const TriggerScheduleRequest: MessageFns<TriggerScheduleRequest> = {
+  encode(message: TriggerScheduleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TriggerScheduleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTriggerScheduleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TriggerScheduleRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: TriggerScheduleRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TriggerScheduleRequest>, I>>(base?: I): TriggerScheduleRequest {
+    return TriggerScheduleRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TriggerScheduleRequest>, I>>(object: I): TriggerScheduleRequest {
+    const message = createBaseTriggerScheduleRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseTriggerScheduleResponse(): TriggerScheduleResponse {
+  return { task: undefined };
+}
+
+export const TriggerScheduleResponse: MessageFns<TriggerScheduleResponse> = {
+  encode(message: TriggerScheduleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.task !== undefined) {
+      Task.encode(message.task, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TriggerScheduleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTriggerScheduleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.task = Task.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TriggerScheduleResponse {
+    return { task: isSet(object.task) ? Task.fromJSON(object.task) : undefined };
+  },
+
+  toJSON(message: TriggerScheduleResponse): unknown {
+    const obj: any = {};
+    if (message.task !== undefined) {
+      obj.task = Task.toJSON(message.task);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TriggerScheduleResponse>, I>>(base?: I): TriggerScheduleResponse {
+    return TriggerScheduleResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TriggerScheduleResponse>, I>>(object: I): TriggerScheduleResponse {
+    const message = createBaseTriggerScheduleResponse();
+    message.task = (object.task !== undefined && object.task !== null) ? Task.fromPartial(object.task) : undefined;
+    return message;
+  },
+};
+
 /** SchedulerService is taskorch's public API: submit tasks and follow them to completion. */
 export type SchedulerServiceService = typeof SchedulerServiceService;
 export const SchedulerServiceService = {
@@ -1505,6 +4610,174 @@ export const SchedulerServiceService = {
     responseSerialize: (value: WaitTaskResponse): Buffer => Buffer.from(WaitTaskResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WaitTaskResponse => WaitTaskResponse.decode(value),
   },
+  /** GetGroup reports the progress of an EnqueueTasks batch and pages through its tasks and results. */
+  getGroup: {
+    path: "/taskorch.v1.SchedulerService/GetGroup" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetGroupRequest): Buffer => Buffer.from(GetGroupRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetGroupRequest => GetGroupRequest.decode(value),
+    responseSerialize: (value: GetGroupResponse): Buffer => Buffer.from(GetGroupResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetGroupResponse => GetGroupResponse.decode(value),
+  },
+  /** WaitGroup blocks until every task of the group is terminal or the timeout passes. */
+  waitGroup: {
+    path: "/taskorch.v1.SchedulerService/WaitGroup" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: WaitGroupRequest): Buffer => Buffer.from(WaitGroupRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WaitGroupRequest => WaitGroupRequest.decode(value),
+    responseSerialize: (value: WaitGroupResponse): Buffer => Buffer.from(WaitGroupResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WaitGroupResponse => WaitGroupResponse.decode(value),
+  },
+  /** SetRateLimit limits how many tasks of a type start per period, across the whole cluster. */
+  setRateLimit: {
+    path: "/taskorch.v1.SchedulerService/SetRateLimit" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetRateLimitRequest): Buffer => Buffer.from(SetRateLimitRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetRateLimitRequest => SetRateLimitRequest.decode(value),
+    responseSerialize: (value: SetRateLimitResponse): Buffer =>
+      Buffer.from(SetRateLimitResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetRateLimitResponse => SetRateLimitResponse.decode(value),
+  },
+  /** DeleteRateLimit removes a type's rate limit. */
+  deleteRateLimit: {
+    path: "/taskorch.v1.SchedulerService/DeleteRateLimit" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteRateLimitRequest): Buffer =>
+      Buffer.from(DeleteRateLimitRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteRateLimitRequest => DeleteRateLimitRequest.decode(value),
+    responseSerialize: (value: DeleteRateLimitResponse): Buffer =>
+      Buffer.from(DeleteRateLimitResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteRateLimitResponse => DeleteRateLimitResponse.decode(value),
+  },
+  /** SetQueueLimit limits how many tasks of a queue may run at once, across the whole cluster. */
+  setQueueLimit: {
+    path: "/taskorch.v1.SchedulerService/SetQueueLimit" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetQueueLimitRequest): Buffer => Buffer.from(SetQueueLimitRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetQueueLimitRequest => SetQueueLimitRequest.decode(value),
+    responseSerialize: (value: SetQueueLimitResponse): Buffer =>
+      Buffer.from(SetQueueLimitResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetQueueLimitResponse => SetQueueLimitResponse.decode(value),
+  },
+  /** DeleteQueueLimit removes a queue's concurrency limit. */
+  deleteQueueLimit: {
+    path: "/taskorch.v1.SchedulerService/DeleteQueueLimit" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteQueueLimitRequest): Buffer =>
+      Buffer.from(DeleteQueueLimitRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteQueueLimitRequest => DeleteQueueLimitRequest.decode(value),
+    responseSerialize: (value: DeleteQueueLimitResponse): Buffer =>
+      Buffer.from(DeleteQueueLimitResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteQueueLimitResponse => DeleteQueueLimitResponse.decode(value),
+  },
+  /** ListLimits returns every rate limit and queue limit. */
+  listLimits: {
+    path: "/taskorch.v1.SchedulerService/ListLimits" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListLimitsRequest): Buffer => Buffer.from(ListLimitsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListLimitsRequest => ListLimitsRequest.decode(value),
+    responseSerialize: (value: ListLimitsResponse): Buffer => Buffer.from(ListLimitsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListLimitsResponse => ListLimitsResponse.decode(value),
+  },
+  /** CreateSchedule creates a cron or interval schedule that enqueues a task on every tick. */
+  createSchedule: {
+    path: "/taskorch.v1.SchedulerService/CreateSchedule" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateScheduleRequest): Buffer =>
+      Buffer.from(CreateScheduleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateScheduleRequest => CreateScheduleRequest.decode(value),
+    responseSerialize: (value: CreateScheduleResponse): Buffer =>
+      Buffer.from(CreateScheduleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateScheduleResponse => CreateScheduleResponse.decode(value),
+  },
+  /** GetSchedule returns one schedule. */
+  getSchedule: {
+    path: "/taskorch.v1.SchedulerService/GetSchedule" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetScheduleRequest): Buffer => Buffer.from(GetScheduleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetScheduleRequest => GetScheduleRequest.decode(value),
+    responseSerialize: (value: GetScheduleResponse): Buffer => Buffer.from(GetScheduleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetScheduleResponse => GetScheduleResponse.decode(value),
+  },
+  /** ListSchedules returns every schedule. */
+  listSchedules: {
+    path: "/taskorch.v1.SchedulerService/ListSchedules" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListSchedulesRequest): Buffer => Buffer.from(ListSchedulesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListSchedulesRequest => ListSchedulesRequest.decode(value),
+    responseSerialize: (value: ListSchedulesResponse): Buffer =>
+      Buffer.from(ListSchedulesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListSchedulesResponse => ListSchedulesResponse.decode(value),
+  },
+  /** UpdateSchedule replaces a schedule's definition (its id stays). */
+  updateSchedule: {
+    path: "/taskorch.v1.SchedulerService/UpdateSchedule" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateScheduleRequest): Buffer =>
+      Buffer.from(UpdateScheduleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateScheduleRequest => UpdateScheduleRequest.decode(value),
+    responseSerialize: (value: UpdateScheduleResponse): Buffer =>
+      Buffer.from(UpdateScheduleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateScheduleResponse => UpdateScheduleResponse.decode(value),
+  },
+  /** DeleteSchedule removes a schedule; tasks it already enqueued are unaffected. */
+  deleteSchedule: {
+    path: "/taskorch.v1.SchedulerService/DeleteSchedule" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteScheduleRequest): Buffer =>
+      Buffer.from(DeleteScheduleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteScheduleRequest => DeleteScheduleRequest.decode(value),
+    responseSerialize: (value: DeleteScheduleResponse): Buffer =>
+      Buffer.from(DeleteScheduleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteScheduleResponse => DeleteScheduleResponse.decode(value),
+  },
+  /** PauseSchedule stops a schedule from firing until resumed. */
+  pauseSchedule: {
+    path: "/taskorch.v1.SchedulerService/PauseSchedule" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PauseScheduleRequest): Buffer => Buffer.from(PauseScheduleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PauseScheduleRequest => PauseScheduleRequest.decode(value),
+    responseSerialize: (value: PauseScheduleResponse): Buffer =>
+      Buffer.from(PauseScheduleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PauseScheduleResponse => PauseScheduleResponse.decode(value),
+  },
+  /** ResumeSchedule lets a paused schedule fire again, from its next tick after now. */
+  resumeSchedule: {
+    path: "/taskorch.v1.SchedulerService/ResumeSchedule" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResumeScheduleRequest): Buffer =>
+      Buffer.from(ResumeScheduleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResumeScheduleRequest => ResumeScheduleRequest.decode(value),
+    responseSerialize: (value: ResumeScheduleResponse): Buffer =>
+      Buffer.from(ResumeScheduleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResumeScheduleResponse => ResumeScheduleResponse.decode(value),
+  },
+  /** TriggerSchedule enqueues the schedule's task now, outside its ticks. */
+  triggerSchedule: {
+    path: "/taskorch.v1.SchedulerService/TriggerSchedule" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: TriggerScheduleRequest): Buffer =>
+      Buffer.from(TriggerScheduleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TriggerScheduleRequest => TriggerScheduleRequest.decode(value),
+    responseSerialize: (value: TriggerScheduleResponse): Buffer =>
+      Buffer.from(TriggerScheduleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TriggerScheduleResponse => TriggerScheduleResponse.decode(value),
+  },
 } as const;
 
 export interface SchedulerServiceServer extends UntypedServiceImplementation {
@@ -1522,6 +4795,36 @@ export interface SchedulerServiceServer extends UntypedServiceImplementation {
   retryTask: handleUnaryCall<RetryTaskRequest, RetryTaskResponse>;
   /** WaitTask blocks until the task is terminal or the timeout passes, then returns the task. */
   waitTask: handleUnaryCall<WaitTaskRequest, WaitTaskResponse>;
+  /** GetGroup reports the progress of an EnqueueTasks batch and pages through its tasks and results. */
+  getGroup: handleUnaryCall<GetGroupRequest, GetGroupResponse>;
+  /** WaitGroup blocks until every task of the group is terminal or the timeout passes. */
+  waitGroup: handleUnaryCall<WaitGroupRequest, WaitGroupResponse>;
+  /** SetRateLimit limits how many tasks of a type start per period, across the whole cluster. */
+  setRateLimit: handleUnaryCall<SetRateLimitRequest, SetRateLimitResponse>;
+  /** DeleteRateLimit removes a type's rate limit. */
+  deleteRateLimit: handleUnaryCall<DeleteRateLimitRequest, DeleteRateLimitResponse>;
+  /** SetQueueLimit limits how many tasks of a queue may run at once, across the whole cluster. */
+  setQueueLimit: handleUnaryCall<SetQueueLimitRequest, SetQueueLimitResponse>;
+  /** DeleteQueueLimit removes a queue's concurrency limit. */
+  deleteQueueLimit: handleUnaryCall<DeleteQueueLimitRequest, DeleteQueueLimitResponse>;
+  /** ListLimits returns every rate limit and queue limit. */
+  listLimits: handleUnaryCall<ListLimitsRequest, ListLimitsResponse>;
+  /** CreateSchedule creates a cron or interval schedule that enqueues a task on every tick. */
+  createSchedule: handleUnaryCall<CreateScheduleRequest, CreateScheduleResponse>;
+  /** GetSchedule returns one schedule. */
+  getSchedule: handleUnaryCall<GetScheduleRequest, GetScheduleResponse>;
+  /** ListSchedules returns every schedule. */
+  listSchedules: handleUnaryCall<ListSchedulesRequest, ListSchedulesResponse>;
+  /** UpdateSchedule replaces a schedule's definition (its id stays). */
+  updateSchedule: handleUnaryCall<UpdateScheduleRequest, UpdateScheduleResponse>;
+  /** DeleteSchedule removes a schedule; tasks it already enqueued are unaffected. */
+  deleteSchedule: handleUnaryCall<DeleteScheduleRequest, DeleteScheduleResponse>;
+  /** PauseSchedule stops a schedule from firing until resumed. */
+  pauseSchedule: handleUnaryCall<PauseScheduleRequest, PauseScheduleResponse>;
+  /** ResumeSchedule lets a paused schedule fire again, from its next tick after now. */
+  resumeSchedule: handleUnaryCall<ResumeScheduleRequest, ResumeScheduleResponse>;
+  /** TriggerSchedule enqueues the schedule's task now, outside its ticks. */
+  triggerSchedule: handleUnaryCall<TriggerScheduleRequest, TriggerScheduleResponse>;
 }
 
 export interface SchedulerServiceClient extends Client {
@@ -1636,6 +4939,246 @@ export interface SchedulerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: WaitTaskResponse) => void,
+  ): ClientUnaryCall;
+  /** GetGroup reports the progress of an EnqueueTasks batch and pages through its tasks and results. */
+  getGroup(
+    request: GetGroupRequest,
+    callback: (error: ServiceError | null, response: GetGroupResponse) => void,
+  ): ClientUnaryCall;
+  getGroup(
+    request: GetGroupRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetGroupResponse) => void,
+  ): ClientUnaryCall;
+  getGroup(
+    request: GetGroupRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetGroupResponse) => void,
+  ): ClientUnaryCall;
+  /** WaitGroup blocks until every task of the group is terminal or the timeout passes. */
+  waitGroup(
+    request: WaitGroupRequest,
+    callback: (error: ServiceError | null, response: WaitGroupResponse) => void,
+  ): ClientUnaryCall;
+  waitGroup(
+    request: WaitGroupRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WaitGroupResponse) => void,
+  ): ClientUnaryCall;
+  waitGroup(
+    request: WaitGroupRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WaitGroupResponse) => void,
+  ): ClientUnaryCall;
+  /** SetRateLimit limits how many tasks of a type start per period, across the whole cluster. */
+  setRateLimit(
+    request: SetRateLimitRequest,
+    callback: (error: ServiceError | null, response: SetRateLimitResponse) => void,
+  ): ClientUnaryCall;
+  setRateLimit(
+    request: SetRateLimitRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetRateLimitResponse) => void,
+  ): ClientUnaryCall;
+  setRateLimit(
+    request: SetRateLimitRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetRateLimitResponse) => void,
+  ): ClientUnaryCall;
+  /** DeleteRateLimit removes a type's rate limit. */
+  deleteRateLimit(
+    request: DeleteRateLimitRequest,
+    callback: (error: ServiceError | null, response: DeleteRateLimitResponse) => void,
+  ): ClientUnaryCall;
+  deleteRateLimit(
+    request: DeleteRateLimitRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteRateLimitResponse) => void,
+  ): ClientUnaryCall;
+  deleteRateLimit(
+    request: DeleteRateLimitRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteRateLimitResponse) => void,
+  ): ClientUnaryCall;
+  /** SetQueueLimit limits how many tasks of a queue may run at once, across the whole cluster. */
+  setQueueLimit(
+    request: SetQueueLimitRequest,
+    callback: (error: ServiceError | null, response: SetQueueLimitResponse) => void,
+  ): ClientUnaryCall;
+  setQueueLimit(
+    request: SetQueueLimitRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetQueueLimitResponse) => void,
+  ): ClientUnaryCall;
+  setQueueLimit(
+    request: SetQueueLimitRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetQueueLimitResponse) => void,
+  ): ClientUnaryCall;
+  /** DeleteQueueLimit removes a queue's concurrency limit. */
+  deleteQueueLimit(
+    request: DeleteQueueLimitRequest,
+    callback: (error: ServiceError | null, response: DeleteQueueLimitResponse) => void,
+  ): ClientUnaryCall;
+  deleteQueueLimit(
+    request: DeleteQueueLimitRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteQueueLimitResponse) => void,
+  ): ClientUnaryCall;
+  deleteQueueLimit(
+    request: DeleteQueueLimitRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteQueueLimitResponse) => void,
+  ): ClientUnaryCall;
+  /** ListLimits returns every rate limit and queue limit. */
+  listLimits(
+    request: ListLimitsRequest,
+    callback: (error: ServiceError | null, response: ListLimitsResponse) => void,
+  ): ClientUnaryCall;
+  listLimits(
+    request: ListLimitsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListLimitsResponse) => void,
+  ): ClientUnaryCall;
+  listLimits(
+    request: ListLimitsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListLimitsResponse) => void,
+  ): ClientUnaryCall;
+  /** CreateSchedule creates a cron or interval schedule that enqueues a task on every tick. */
+  createSchedule(
+    request: CreateScheduleRequest,
+    callback: (error: ServiceError | null, response: CreateScheduleResponse) => void,
+  ): ClientUnaryCall;
+  createSchedule(
+    request: CreateScheduleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateScheduleResponse) => void,
+  ): ClientUnaryCall;
+  createSchedule(
+    request: CreateScheduleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateScheduleResponse) => void,
+  ): ClientUnaryCall;
+  /** GetSchedule returns one schedule. */
+  getSchedule(
+    request: GetScheduleRequest,
+    callback: (error: ServiceError | null, response: GetScheduleResponse) => void,
+  ): ClientUnaryCall;
+  getSchedule(
+    request: GetScheduleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetScheduleResponse) => void,
+  ): ClientUnaryCall;
+  getSchedule(
+    request: GetScheduleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetScheduleResponse) => void,
+  ): ClientUnaryCall;
+  /** ListSchedules returns every schedule. */
+  listSchedules(
+    request: ListSchedulesRequest,
+    callback: (error: ServiceError | null, response: ListSchedulesResponse) => void,
+  ): ClientUnaryCall;
+  listSchedules(
+    request: ListSchedulesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListSchedulesResponse) => void,
+  ): ClientUnaryCall;
+  listSchedules(
+    request: ListSchedulesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListSchedulesResponse) => void,
+  ): ClientUnaryCall;
+  /** UpdateSchedule replaces a schedule's definition (its id stays). */
+  updateSchedule(
+    request: UpdateScheduleRequest,
+    callback: (error: ServiceError | null, response: UpdateScheduleResponse) => void,
+  ): ClientUnaryCall;
+  updateSchedule(
+    request: UpdateScheduleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateScheduleResponse) => void,
+  ): ClientUnaryCall;
+  updateSchedule(
+    request: UpdateScheduleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateScheduleResponse) => void,
+  ): ClientUnaryCall;
+  /** DeleteSchedule removes a schedule; tasks it already enqueued are unaffected. */
+  deleteSchedule(
+    request: DeleteScheduleRequest,
+    callback: (error: ServiceError | null, response: DeleteScheduleResponse) => void,
+  ): ClientUnaryCall;
+  deleteSchedule(
+    request: DeleteScheduleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteScheduleResponse) => void,
+  ): ClientUnaryCall;
+  deleteSchedule(
+    request: DeleteScheduleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteScheduleResponse) => void,
+  ): ClientUnaryCall;
+  /** PauseSchedule stops a schedule from firing until resumed. */
+  pauseSchedule(
+    request: PauseScheduleRequest,
+    callback: (error: ServiceError | null, response: PauseScheduleResponse) => void,
+  ): ClientUnaryCall;
+  pauseSchedule(
+    request: PauseScheduleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PauseScheduleResponse) => void,
+  ): ClientUnaryCall;
+  pauseSchedule(
+    request: PauseScheduleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PauseScheduleResponse) => void,
+  ): ClientUnaryCall;
+  /** ResumeSchedule lets a paused schedule fire again, from its next tick after now. */
+  resumeSchedule(
+    request: ResumeScheduleRequest,
+    callback: (error: ServiceError | null, response: ResumeScheduleResponse) => void,
+  ): ClientUnaryCall;
+  resumeSchedule(
+    request: ResumeScheduleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResumeScheduleResponse) => void,
+  ): ClientUnaryCall;
+  resumeSchedule(
+    request: ResumeScheduleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResumeScheduleResponse) => void,
+  ): ClientUnaryCall;
+  /** TriggerSchedule enqueues the schedule's task now, outside its ticks. */
+  triggerSchedule(
+    request: TriggerScheduleRequest,
+    callback: (error: ServiceError | null, response: TriggerScheduleResponse) => void,
+  ): ClientUnaryCall;
+  triggerSchedule(
+    request: TriggerScheduleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TriggerScheduleResponse) => void,
+  ): ClientUnaryCall;
+  triggerSchedule(
+    request: TriggerScheduleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TriggerScheduleResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -141,6 +141,8 @@ export interface Task {
     | undefined;
   /** W3C trace id of the trace the task belongs to (empty when tracing is off). */
   traceId: string;
+  /** Group of an EnqueueTasks batch this task belongs to (empty for single tasks). */
+  groupId: string;
 }
 
 function createBaseTask(): Task {
@@ -164,6 +166,7 @@ function createBaseTask(): Task {
     startedAt: undefined,
     finishedAt: undefined,
     traceId: "",
+    groupId: "",
   };
 }
 
@@ -225,6 +228,9 @@ export const Task: MessageFns<Task> = {
     }
     if (message.traceId !== "") {
       writer.uint32(154).string(message.traceId);
+    }
+    if (message.groupId !== "") {
+      writer.uint32(162).string(message.groupId);
     }
     return writer;
   },
@@ -394,6 +400,14 @@ export const Task: MessageFns<Task> = {
             message.traceId = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.groupId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -467,6 +481,11 @@ export const Task: MessageFns<Task> = {
         : isSet(object.trace_id)
         ? globalThis.String(object.trace_id)
         : "",
+      groupId: isSet(object.groupId)
+        ? globalThis.String(object.groupId)
+        : isSet(object.group_id)
+        ? globalThis.String(object.group_id)
+        : "",
     };
   },
 
@@ -529,6 +548,9 @@ export const Task: MessageFns<Task> = {
     if (message.traceId !== "") {
       obj.traceId = message.traceId;
     }
+    if (message.groupId !== "") {
+      obj.groupId = message.groupId;
+    }
     return obj;
   },
 
@@ -558,6 +580,7 @@ export const Task: MessageFns<Task> = {
     message.startedAt = object.startedAt ?? undefined;
     message.finishedAt = object.finishedAt ?? undefined;
     message.traceId = object.traceId ?? "";
+    message.groupId = object.groupId ?? "";
     return message;
   },
 };

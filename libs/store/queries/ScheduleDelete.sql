@@ -1,0 +1,2 @@
+-- ScheduleDelete: removes a schedule. Params: $1 id
+DELETE FROM schedules WHERE id = $1 RETURNING id

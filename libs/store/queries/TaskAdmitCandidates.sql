@@ -1,0 +1,39 @@
+-- TaskAdmitCandidates: ready PENDING tasks the leader may admit now, per queue.
+-- A queue's dispatch window is its alive workers' capacity x $2 + $3, capped by its queue limit;
+-- its credit is the window minus what is queued or running. Within the credit, tasks are taken by
+-- priority (highest first), except a tenth (at least one) taken oldest first whatever their
+-- priority, so low priorities never starve. Types out of rate-limit tokens are skipped.
+-- Params: $1 worker_timeout_ms bigint, $2 window_factor float8, $3 window_extra int, $4 max_per_queue int
+-- Returns: (queue, credit, id, type, by_age); the caller trims by rate limits and admits.
+WITH cap AS (
+  SELECT q AS queue, sum(w.capacity)::int AS capacity
+  FROM workers w CROSS JOIN LATERAL unnest(w.queues) AS q
+  WHERE w.last_heartbeat >= now() - $1 * interval '1 millisecond'
+  GROUP BY q
+),
+inflight AS (
+  SELECT queue, count(*)::int AS n FROM tasks WHERE status IN ('queued', 'running') GROUP BY queue
+),
+credit AS (
+  SELECT c.queue,
+         least(ceil(c.capacity * $2)::int + $3, coalesce(ql.max_concurrency, 2147483647)) - coalesce(f.n, 0) AS credit
+  FROM cap c LEFT JOIN inflight f ON f.queue = c.queue LEFT JOIN queue_limits ql ON ql.queue = c.queue
+)
+SELECT cr.queue, cr.credit, p.id, p.type, p.by_age
+FROM credit cr
+CROSS JOIN LATERAL (
+  (SELECT t.id, t.type, false AS by_age FROM tasks t
+   WHERE t.status = 'pending' AND t.queue = cr.queue AND t.run_at <= now()
+     AND NOT EXISTS (SELECT 1 FROM rate_limits r WHERE r.type = t.type
+                     AND r.tokens + extract(epoch FROM now() - r.refilled_at) * 1000 * r.limit_count / r.period_ms < 1)
+   ORDER BY t.priority DESC, t.run_at
+   LIMIT least(cr.credit, $4))
+  UNION ALL
+  (SELECT t.id, t.type, true AS by_age FROM tasks t
+   WHERE t.status = 'pending' AND t.queue = cr.queue AND t.run_at <= now()
+     AND NOT EXISTS (SELECT 1 FROM rate_limits r WHERE r.type = t.type
+                     AND r.tokens + extract(epoch FROM now() - r.refilled_at) * 1000 * r.limit_count / r.period_ms < 1)
+   ORDER BY t.run_at
+   LIMIT greatest(1, least(cr.credit, $4) / 10))
+) AS p
+WHERE cr.credit > 0

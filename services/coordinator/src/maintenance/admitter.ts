@@ -1,0 +1,46 @@
+import type { Dispatcher } from "@taskorch/bus";
+import { admitTasks, nextDueInMs, type AdmissionWindow, type LeaderTerm, type Pool } from "@taskorch/store";
+import type { Logger } from "@taskorch/telemetry";
+import type { MaintenanceService } from "./maintainer.js";
+
+export interface AdmitterConfig {
+  pool: Pool;
+  dispatcher: Dispatcher;
+  logger: Logger;
+  window: AdmissionWindow;
+  /** Longest sleep between rounds (CLAIM_INTERVAL): bounds the lateness of newly delayed tasks. */
+  intervalMs: number;
+  maxPerQueue?: number;
+}
+
+/**
+ * Admitter: the leader's flow control. Ready PENDING tasks (due delayed tasks, retries after
+ * backoff, and tasks enqueued while their queue's window was full) become QUEUED as their next
+ * attempt and are published, as far as each queue's window, queue limit and the types' rate limits
+ * allow, highest priority first with a tenth of each round oldest-first (no starvation).
+ *
+ * It runs when woken (a scheduler recorded outcomes or stored ready tasks it could not admit)
+ * and otherwise sleeps until the next due time the database reports, capped by CLAIM_INTERVAL.
+ */
+export class Admitter implements MaintenanceService {
+  readonly name = "Admitter";
+  readonly retryAfterMs: number;
+  private readonly maxPerQueue: number;
+
+  constructor(private readonly config: AdmitterConfig) {
+    this.retryAfterMs = config.intervalMs;
+    this.maxPerQueue = config.maxPerQueue ?? 2000;
+  }
+
+  async runOnce(term: LeaderTerm): Promise<number> {
+    const items = await admitTasks(this.config.pool, term, this.config.window, this.maxPerQueue);
+    if (items.length > 0) {
+      const failed = await this.config.dispatcher.dispatch(items);
+      this.config.logger.debug({ admitted: items.length, unpublished: failed.length }, "Admitter: admitted tasks");
+      if (failed.length > 0) this.config.logger.warn({ unpublished: failed.length }, "Admitter: publish failed; the tasks stay queued and are re-sent later");
+      return 0;
+    }
+    const next = await nextDueInMs(this.config.pool);
+    return next === null ? this.config.intervalMs : Math.min(this.config.intervalMs, Math.max(5, next));
+  }
+}
