@@ -1,9 +1,11 @@
 -- TaskAdmitCandidates: ready PENDING tasks the leader may admit now, per queue.
 -- A queue's dispatch window is its alive workers' capacity x $2 + $3, capped by its queue limit;
 -- its credit is the window minus what is queued or running. Within the credit, tasks are taken by
--- priority (highest first), except a tenth (at least one) taken oldest first whatever their
--- priority, so low priorities never starve. Types out of rate-limit tokens are skipped.
--- Params: $1 worker_timeout_ms bigint, $2 window_factor float8, $3 window_extra int, $4 max_per_queue int
+-- priority (highest first), except a tenth of the credit (and one task on the caller's "age turns")
+-- taken oldest first whatever their priority, so low priorities never starve. Types out of
+-- rate-limit tokens are skipped.
+-- Params: $1 worker_timeout_ms bigint, $2 window_factor float8, $3 window_extra int, $4 max_per_queue int,
+--         $5 min_age_share int (0, or 1 on an age turn)
 -- Returns: (queue, credit, id, type, by_age); the caller trims by rate limits and admits.
 WITH cap AS (
   SELECT q AS queue, sum(w.capacity)::int AS capacity
@@ -34,6 +36,6 @@ CROSS JOIN LATERAL (
      AND NOT EXISTS (SELECT 1 FROM rate_limits r WHERE r.type = t.type
                      AND r.tokens + extract(epoch FROM now() - r.refilled_at) * 1000 * r.limit_count / r.period_ms < 1)
    ORDER BY t.run_at
-   LIMIT greatest(1, least(cr.credit, $4) / 10))
+   LIMIT greatest($5::int, least(cr.credit, $4) / 10))
 ) AS p
 WHERE cr.credit > 0

@@ -7,8 +7,9 @@
 --          reads the existing task).
 -- Admission fast path: a task due now goes straight to QUEUED (attempt 1, ready to publish) while its
 -- queue has room in its dispatch window (alive workers' capacity x factor + extra, minus what is
--- queued or running), highest priority first, and neither a queue limit nor a rate limit applies to
--- it. Everything else is stored PENDING and admitted by the leader (TaskAdmitCandidates).
+-- queued or running), highest priority first, no older ready task of the queue is waiting (they go
+-- first, by priority), and neither a queue limit nor a rate limit applies to it. Everything else is
+-- stored PENDING and admitted by the leader (TaskAdmitCandidates).
 -- Guards: invariant 1 (committed before the RPC returns); due times are judged by the DB clock.
 WITH input AS (
   SELECT i.*, coalesce(i.run_at, now() + i.delay_ms * interval '1 millisecond') AS due
@@ -27,9 +28,13 @@ inflight AS (
   WHERE status IN ('queued', 'running') AND queue IN (SELECT DISTINCT queue FROM input)
   GROUP BY queue
 ),
+backlog AS (
+  SELECT DISTINCT t.queue FROM tasks t
+  WHERE t.status = 'pending' AND t.run_at <= now() AND t.queue IN (SELECT DISTINCT queue FROM input)
+),
 ranked AS (
   SELECT input.*,
-         (input.due <= now() AND rl.type IS NULL AND ql.queue IS NULL
+         (input.due <= now() AND rl.type IS NULL AND ql.queue IS NULL AND b.queue IS NULL
           AND row_number() OVER (PARTITION BY input.queue ORDER BY (input.due <= now()) DESC, input.priority DESC, input.ord)
               <= coalesce(ceil(c.capacity * $14)::int + $15 - coalesce(f.n, 0), 0)) AS fast
   FROM input
@@ -37,6 +42,7 @@ ranked AS (
   LEFT JOIN inflight f ON f.queue = input.queue
   LEFT JOIN rate_limits rl ON rl.type = input.type
   LEFT JOIN queue_limits ql ON ql.queue = input.queue
+  LEFT JOIN backlog b ON b.queue = input.queue
 )
 INSERT INTO tasks AS t (id, type, queue, payload, priority, status, attempts, max_attempts, run_at,
                         timeout_ms, idempotency_key, traceparent, group_id, dispatched_at)

@@ -130,6 +130,12 @@ describe("admission", () => {
     expect([9, 7, 5].map((p) => byPriority.get(p))).toEqual(["queued", "queued", "queued"]);
     expect([1, 0].map((p) => byPriority.get(p))).toEqual(["pending", "pending"]);
     expect(await admitTasks(pool, L, WINDOW, 100)).toEqual([]);
+    // Room frees while tasks wait: a newer task does not take it at insert; it waits in Postgres
+    // and is admitted with the others, by priority.
+    await pool.query("UPDATE tasks SET status = 'succeeded' WHERE priority = 9");
+    const [late] = await insertTasks(pool, [spec({ priority: 100 })], WINDOW);
+    expect(late!.status).toBe("pending");
+    expect((await admitTasks(pool, L, WINDOW, 100)).map((a) => a.taskId)).toEqual([late!.id]);
   });
 
   it("never lets a queue limit or a rate limit be exceeded, and keeps an oldest-first share", async () => {
@@ -138,8 +144,9 @@ describe("admission", () => {
     const old = await insertTasks(pool, [spec({ type: "limited", priority: -5 })], WINDOW);
     expect(old[0]!.status).toBe("pending");
     await insertTasks(pool, Array.from({ length: 20 }, () => spec({ priority: 10 })), WINDOW);
-    const admitted = await admitTasks(pool, L, WINDOW, 100);
+    const admitted = await admitTasks(pool, L, WINDOW, 100, true);
     expect(admitted).toHaveLength(4);
+    // On an age turn the oldest ready task gets a slot despite its low priority.
     expect(admitted.map((a) => a.taskId)).toContain(old[0]!.id);
     expect(await admitTasks(pool, L, WINDOW, 100)).toEqual([]);
     await deleteQueueLimit(pool, "default");

@@ -257,16 +257,23 @@ export interface LeaderTerm {
 
 /**
  * One admission round (leader only): picks ready PENDING tasks each queue has room for (by
- * priority, with a tenth taken oldest first), trims them to the types' rate-limit tokens, moves
+ * priority, with a tenth - and one on an age turn - taken oldest first), trims them to the types' rate-limit tokens, moves
  * them to QUEUED as their next attempt and spends the tokens, in one transaction.
  */
-export async function admitTasks(pool: pg.Pool, term: LeaderTerm, window: AdmissionWindow, maxPerQueue: number): Promise<DispatchItem[]> {
+export async function admitTasks(
+  pool: pg.Pool,
+  term: LeaderTerm,
+  window: AdmissionWindow,
+  maxPerQueue: number,
+  /** Reserve at least one slot per queue for the oldest ready task this round. */
+  ageTurn = false,
+): Promise<DispatchItem[]> {
   const client = await pool.connect();
   try {
     await client.query("BEGIN");
     const candidates = await client.query<{ queue: string; credit: number; id: string; type: string; by_age: boolean }>({
       ...sql("TaskAdmitCandidates"),
-      values: [window.workerTimeoutMs, window.factor, window.extra, maxPerQueue],
+      values: [window.workerTimeoutMs, window.factor, window.extra, maxPerQueue, ageTurn ? 1 : 0],
     });
     if (candidates.rows.length === 0) {
       await client.query("COMMIT");

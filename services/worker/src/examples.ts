@@ -9,11 +9,15 @@ function intField(payload: unknown, name: string, def: number): number {
 /** example.noop: returns its payload. */
 export const noop: TaskHandlerFunc = ({ payload }) => payload;
 
-/** example.sleep {"ms": N}: waits N ms (aborts with the task's signal). */
+/**
+ * example.sleep {"ms": N}: waits N ms and aborts with the task's signal; with "ignoreAbort": true
+ * it ignores the signal (a badly behaved handler: its late result must be discarded).
+ */
 export const sleepHandler: TaskHandlerFunc = ({ payload, signal }) =>
   new Promise((resolve, reject) => {
     const ms = Math.max(0, intField(payload, "ms", 1000));
     const timer = setTimeout(() => resolve({ sleptMs: ms }), ms);
+    if (payload !== null && typeof payload === "object" && (payload as { ignoreAbort?: unknown }).ignoreAbort === true) return;
     signal.addEventListener("abort", () => {
       clearTimeout(timer);
       reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));

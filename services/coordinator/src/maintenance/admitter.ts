@@ -3,6 +3,8 @@ import { admitTasks, nextDueInMs, type AdmissionWindow, type LeaderTerm, type Po
 import type { Logger } from "@taskorch/telemetry";
 import type { MaintenanceService } from "./maintainer.js";
 
+const AGE_TURN_EVERY = 10;
+
 export interface AdmitterConfig {
   pool: Pool;
   dispatcher: Dispatcher;
@@ -17,7 +19,8 @@ export interface AdmitterConfig {
  * Admitter: the leader's flow control. Ready PENDING tasks (due delayed tasks, retries after
  * backoff, and tasks enqueued while their queue's window was full) become QUEUED as their next
  * attempt and are published, as far as each queue's window, queue limit and the types' rate limits
- * allow, highest priority first with a tenth of each round oldest-first (no starvation).
+ * allow, highest priority first; a tenth of each round's room, and one slot every tenth round,
+ * go to the oldest ready tasks whatever their priority (no starvation).
  *
  * It runs when woken (a scheduler recorded outcomes or stored ready tasks it could not admit)
  * and otherwise sleeps until the next due time the database reports, capped by CLAIM_INTERVAL.
@@ -26,6 +29,7 @@ export class Admitter implements MaintenanceService {
   readonly name = "Admitter";
   readonly retryAfterMs: number;
   private readonly maxPerQueue: number;
+  private rounds = 0;
 
   constructor(private readonly config: AdmitterConfig) {
     this.retryAfterMs = config.intervalMs;
@@ -33,7 +37,10 @@ export class Admitter implements MaintenanceService {
   }
 
   async runOnce(term: LeaderTerm): Promise<number> {
-    const items = await admitTasks(this.config.pool, term, this.config.window, this.maxPerQueue);
+    // Every AGE_TURN_EVERY-th round gives the oldest ready task a slot whatever its priority, so a
+    // saturated queue still serves low priorities (at least one task in AGE_TURN_EVERY rounds).
+    const ageTurn = this.rounds++ % AGE_TURN_EVERY === AGE_TURN_EVERY - 1;
+    const items = await admitTasks(this.config.pool, term, this.config.window, this.maxPerQueue, ageTurn);
     if (items.length > 0) {
       const failed = await this.config.dispatcher.dispatch(items);
       this.config.logger.debug({ admitted: items.length, unpublished: failed.length }, "Admitter: admitted tasks");
