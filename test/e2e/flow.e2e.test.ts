@@ -48,6 +48,10 @@ describe("rate limits and concurrency limits, cluster-wide", () => {
     c = await startCluster({ workers: 2 });
     await c.api.setRateLimit({ limit: { type: "example.noop", rate: "4/s" } });
     expect((await c.api.listLimits({})).rateLimits).toEqual([{ type: "example.noop", rate: "4/s" }]);
+    await eventually(async () => metricValue(parseMetrics(await c!.coordinator.metricsText()), "taskorch_rate_limit_per_second", { type: "example.noop" }) === 4, {
+      timeoutMs: 10_000,
+      what: "the limit visible in metrics",
+    });
     const { tasks } = await c.api.enqueueTasks({ tasks: Array.from({ length: 12 }, (_, i) => ({ ...base, type: "example.noop", payload: { i } })) });
     const ids = tasks.map((t) => t.id);
     await allDone(c, ids);

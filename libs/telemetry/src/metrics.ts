@@ -27,6 +27,8 @@ export const metrics = {
     registers: [registry],
   }),
   taskClaimDuration: new Histogram({ name: "task_claim_duration_seconds", help: "Time to execute claim query", registers: [registry] }),
+  rateLimit: new Gauge({ name: "taskorch_rate_limit_per_second", help: "Cluster-wide rate limit of a task type, in tasks per second (leader only)", labelNames: ["type"], registers: [registry] }),
+  queueConcurrencyLimit: new Gauge({ name: "taskorch_queue_concurrency_limit", help: "Cluster-wide concurrency limit of a queue (leader only)", labelNames: ["queue"], registers: [registry] }),
 
   grpcServerStarted: new Counter({ name: "grpc_server_started_total", help: "Total number of RPCs started on the server.", labelNames: ["grpc_type", "grpc_service", "grpc_method"], registers: [registry] }),
   grpcServerHandled: new Counter({ name: "grpc_server_handled_total", help: "Total number of RPCs completed on the server, regardless of success or failure.", labelNames: ["grpc_type", "grpc_service", "grpc_method", "grpc_code"], registers: [registry] }),
