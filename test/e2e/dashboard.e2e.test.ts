@@ -23,7 +23,8 @@
  * No timing is asserted here: responsiveness at 100k tasks belongs to the benchmark (docs/dashboard.md).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -268,5 +269,90 @@ describe.skipIf(SKIP)("dashboard in a real browser", () => {
     // Nothing wider than the screen but the tables' own scroll boxes.
     expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
     await shot("dashboard-overview-dark-narrow.png");
+  });
+});
+
+/**
+ * With API tokens on (AUTH_TOKENS_FILE), the dashboard asks for one, forwards it, and an action needs
+ * the operate permission: a submit-only token may look but not cancel.
+ */
+describe.skipIf(SKIP)("dashboard with API tokens", () => {
+  const VIEWER = "viewer-token-for-the-dashboard-e2e";
+  const ONCALL = "oncall-token-for-the-dashboard-e2e";
+  let c: Cluster;
+  let dir: string;
+  let oncall: TaskorchClient;
+  let dash: ChildProcess;
+  let base: string;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get update && apt-get install -y chromium\`, or set SKIP_BROWSER_TESTS=1`);
+    dir = mkdtempSync(join(tmpdir(), "taskorch-dashboard-auth-"));
+    const sha = (t: string) => createHash("sha256").update(t).digest("hex");
+    const tokensFile = join(dir, "tokens.json");
+    writeFileSync(tokensFile, JSON.stringify({ tokens: [{ name: "viewer", sha256: sha(VIEWER), permissions: ["submit"] }, { name: "oncall", sha256: sha(ONCALL), permissions: ["submit", "operate"] }] }));
+    c = await startCluster({ env: { AUTH_TOKENS_FILE: tokensFile }, workers: 0 });
+    oncall = new TaskorchClient({ address: `127.0.0.1:${c.scheduler.grpcPort}`, coordinatorAddress: `127.0.0.1:${c.coordinator.grpcPort}`, token: ONCALL });
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    dash = spawn(process.execPath, [DASHBOARD_MAIN], {
+      env: { PATH: process.env.PATH ?? "", SCHEDULER_ADDR: `127.0.0.1:${c.scheduler.grpcPort}`, COORDINATOR_ADDR: `127.0.0.1:${c.coordinator.grpcPort}`, DASHBOARD_PORT: String(port), DASHBOARD_POLL_INTERVAL: "500ms" },
+      stdio: "ignore",
+    });
+    await eventually(async () => (await fetch(`${base}/health`).catch(() => undefined))?.ok, { timeoutMs: 30_000, what: "dashboard healthy" });
+    context = await chromium.launchPersistentContext(join(dir, "chromium"), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+      viewport: { width: 1280, height: 800 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on("dialog", (d) => void d.accept());
+  });
+
+  afterAll(async () => {
+    await context?.close().catch(() => undefined);
+    if (dash && dash.exitCode === null) {
+      dash.kill("SIGTERM");
+      await new Promise((r) => dash.once("exit", r));
+    }
+    oncall?.close();
+    await c?.teardown();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("asks for a token, refuses a wrong one, and needs operate for actions", async () => {
+    const task = await oncall.enqueue("example.noop", {}, { delayMs: 3_600_000 });
+    await page.goto(base);
+    const dialog = page.getByRole("dialog", { name: "API token" });
+    await dialog.waitFor();
+    await dialog.getByLabel("Token").fill("not-a-token");
+    await dialog.getByRole("button", { name: "Sign in" }).click();
+    await dialog.getByText("The cluster refused this token.").waitFor();
+
+    await dialog.getByLabel("Token").fill(VIEWER);
+    await dialog.getByRole("button", { name: "Sign in" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await page.goto(`${base}/#/tasks/${task.id}`);
+    await page.locator('[data-testid="task-status"]').getByText("pending").waitFor();
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await page.getByText(/Not allowed: this API token lacks the permission/).waitFor();
+    expect((await oncall.get(task.id)).status).toBe("pending");
+
+    // Signed out, the cluster refuses the anonymous session again and the dialog comes back by itself.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await dialog.waitFor();
+    await dialog.getByLabel("Token").fill(ONCALL);
+    await dialog.getByRole("button", { name: "Sign in" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await page.goto(`${base}/#/tasks/${task.id}`);
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await page.locator('[data-testid="task-status"]').getByText("canceled").waitFor();
+    expect((await oncall.get(task.id)).status).toBe("canceled");
+    // The overview's workers and leader need operate too: with the on-call token they are there.
+    await page.goto(`${base}/#/`);
+    await page.locator('[data-testid="leader"]').getByText(/epoch \d+/).waitFor();
   });
 });

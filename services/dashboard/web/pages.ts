@@ -542,12 +542,62 @@ export function schedulesPage(): Page {
           replace(box, h("div", { class: "empty-state", "data-testid": "schedules-unavailable" }, h("p", {}, "Not available yet."), h("p", { class: "muted" }, s.message ?? "")));
           return;
         }
-        const list = s.schedules ?? [];
-        replace(box, list.length === 0 ? h("p", { class: "muted" }, "No schedules.") : h("pre", { class: "json", tabindex: "0" }, json(list)));
+        const list = (s.schedules ?? []) as ScheduleLike[];
+        replace(box, list.length === 0 ? h("p", { class: "muted" }, "No schedules.") : schedulesTable(list));
       } catch (err) {
         ctx.onError(err);
         replace(box, h("p", { class: "alert" }, describeError(err)));
       }
     },
   };
+}
+
+/** A schedule as the client returns it; read defensively, since the client's schedule API is newer than this page. */
+interface ScheduleLike {
+  id?: string;
+  cron?: string;
+  interval?: { seconds?: number } | string;
+  intervalMs?: number;
+  timeZone?: string;
+  task?: { type?: string; queue?: string };
+  paused?: boolean;
+  nextFireAt?: string;
+  lastFireAt?: string;
+  lastTaskId?: string;
+}
+
+function schedulesTable(list: ScheduleLike[]): HTMLElement {
+  const every = (s: ScheduleLike) => {
+    if (s.cron) return `${s.cron}${s.timeZone ? ` (${s.timeZone})` : ""}`;
+    if (s.intervalMs !== undefined) return `every ${ms(s.intervalMs)}`;
+    if (typeof s.interval === "object" && s.interval?.seconds !== undefined) return `every ${ms(s.interval.seconds * 1000)}`;
+    return typeof s.interval === "string" ? `every ${s.interval}` : "—";
+  };
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      {},
+      h("thead", {}, h("tr", {}, ["Schedule", "When", "Task type", "Queue", "Next", "Last", "Last task", "State"].map((c) => h("th", { scope: "col" }, c)))),
+      h(
+        "tbody",
+        {},
+        list.map((s) =>
+          h(
+            "tr",
+            { "data-schedule-id": s.id ?? "" },
+            h("td", { class: "mono" }, s.id ?? "—"),
+            h("td", { class: "mono" }, every(s)),
+            h("td", {}, s.task?.type ?? "—"),
+            h("td", {}, s.task?.queue || "default"),
+            timeCell(s.nextFireAt),
+            timeCell(s.lastFireAt),
+            h("td", { class: "mono" }, s.lastTaskId ? h("a", { href: `#/tasks/${encodeURIComponent(s.lastTaskId)}` }, shortId(s.lastTaskId)) : "—"),
+            h("td", {}, h("span", { class: `badge ${s.paused ? "s-canceled" : "s-succeeded"}` }, s.paused ? "paused" : "active")),
+          ),
+        ),
+      ),
+    ),
+  );
 }
