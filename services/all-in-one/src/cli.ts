@@ -13,6 +13,7 @@ import { createCoordinatorApp } from "@taskorch/coordinator";
 import { createSchedulerApp } from "@taskorch/scheduler";
 import { createLogger, shutdownTracing, startHealthServer, type HealthCheck, type HealthServer, type Logger } from "@taskorch/telemetry";
 import { createWorkerApp } from "@taskorch/worker";
+import { runDashboard } from "@taskorch/dashboard";
 import { OPERATOR_USAGE, runOperatorCommand } from "./operator/index.js";
 
 const USAGE = `taskorch ${VERSION} — distributed task orchestrator
@@ -24,6 +25,7 @@ Commands:
   scheduler     the public gRPC API (GRPC_PORT, default 50051)
   coordinator   leader election and maintenance (GRPC_PORT, default 50052)
   worker        runs task handlers pulled from NATS (WORKER_POOL_SIZE, WORKER_QUEUES)
+  dashboard     web UI (DASHBOARD_PORT, default 8080; SCHEDULER_ADDR, COORDINATOR_ADDR)
   help          this text
 
 Configuration is by environment only: DATABASE_URL, NATS_URL, GRPC_PORT, METRICS_PORT and the rest
@@ -76,6 +78,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n\n${OPERATOR_USAGE}\n`);
     return 0;
   }
+  if (command === "dashboard") return runDashboard(process.env);
   if (command === "--version" || command === "version") {
     process.stdout.write(`${VERSION}\n`);
     return 0;
