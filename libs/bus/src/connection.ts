@@ -1,5 +1,6 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "@taskorch/telemetry";
+import { busAuthOptions, type BusAuthConfig } from "./auth.js";
 
 export type { NatsConnection };
 
@@ -7,6 +8,8 @@ export interface BusConnectionConfig {
   natsUrl: string;
   name: string;
   logger: Logger;
+  /** Credentials and TLS (NATS_CREDS_FILE, NATS_TLS_CA_FILE, ...); none by default. */
+  auth?: BusAuthConfig;
 }
 
 /**
@@ -15,6 +18,7 @@ export interface BusConnectionConfig {
  */
 export async function connectBus(config: BusConnectionConfig): Promise<NatsConnection> {
   const nc = await connect({
+    ...busAuthOptions(config.auth),
     servers: config.natsUrl.split(",").map((s) => s.trim()),
     name: config.name,
     maxReconnectAttempts: -1,
@@ -24,7 +28,9 @@ export async function connectBus(config: BusConnectionConfig): Promise<NatsConne
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === "disconnect" || s.type === "reconnect" || s.type === "error") {
-        config.logger.warn({ nats_status: s.type }, `Bus: NATS ${s.type}`);
+        // Only the status type and, for errors, the message: never the server URL (it may carry a password).
+        const detail = s.type === "error" && "error" in s ? { nats_error: String((s as { error?: unknown }).error) } : {};
+        config.logger.warn({ nats_status: s.type, ...detail }, `Bus: NATS ${s.type}`);
       }
     }
   })();

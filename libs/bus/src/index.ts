@@ -5,3 +5,4 @@ export { StreamPublisher, type PublishOptions } from "./publisher.js";
 export { Dispatcher } from "./dispatcher.js";
 export { encodeDispatch, jsonFromBytes, bytesFromJson, durationToMs } from "./codec.js";
 export { StreamRepairer } from "./stream-repairer.js";
+export { busAuthOptions, busAuthFromSettings, type BusAuthConfig } from "./auth.js";

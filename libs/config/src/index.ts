@@ -1,2 +1,2 @@
 export { SETTINGS, type Setting, type TaskorchConfig } from "./settings.js";
-export { loadConfig, renderConfigTable, ConfigError } from "./load-config.js";
+export { loadConfig, renderConfigTable, redactUrlSecrets, ConfigError } from "./load-config.js";

@@ -26,7 +26,7 @@ export function loadConfig(
     }
     const parsed = s.schema.safeParse(text);
     if (parsed.success) out[key] = parsed.data;
-    else problems.push(`${s.env}=${JSON.stringify(text)} is invalid: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+    else problems.push(`${s.env}=${JSON.stringify(redactUrlSecrets(text))} is invalid: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
   }
   if (problems.length === 0) {
     const c = out as TaskorchConfig;
@@ -36,9 +36,37 @@ export function loadConfig(
     if (c.retryBackoffBaseMs > c.retryBackoffMaxMs) {
       problems.push("RETRY_BACKOFF_BASE must not exceed RETRY_BACKOFF_MAX");
     }
+    problems.push(...securityProblems(c));
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
   return Object.freeze(out) as TaskorchConfig;
+}
+
+/** Replaces the password of every URL in `text` (DATABASE_URL, NATS_URL) with "***", so errors never echo it. */
+export function redactUrlSecrets(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):[^@/?#\s]*@/gi, "$1:***@");
+}
+
+/** Settings that only make sense together (security, docs/security.md). */
+function securityProblems(c: TaskorchConfig): string[] {
+  const problems: string[] = [];
+  const pair = (a: string, av: unknown, b: string, bv: unknown) => {
+    if ((av === undefined) !== (bv === undefined)) problems.push(`${a} and ${b} go together: set both or neither`);
+  };
+  pair("GRPC_TLS_CERT_FILE", c.grpcTlsCertFile, "GRPC_TLS_KEY_FILE", c.grpcTlsKeyFile);
+  if (c.grpcTlsClientCaFile !== undefined && c.grpcTlsCertFile === undefined) {
+    problems.push("GRPC_TLS_CLIENT_CA_FILE (mutual TLS) needs GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE");
+  }
+  pair("NATS_USER", c.natsUser, "NATS_PASSWORD_FILE", c.natsPasswordFile);
+  pair("NATS_TLS_CERT_FILE", c.natsTlsCertFile, "NATS_TLS_KEY_FILE", c.natsTlsKeyFile);
+  const natsAuth = [
+    ["NATS_CREDS_FILE", c.natsCredsFile],
+    ["NATS_NKEY_SEED_FILE", c.natsNkeySeedFile],
+    ["NATS_TOKEN_FILE", c.natsTokenFile],
+    ["NATS_USER", c.natsUser],
+  ].filter(([, v]) => v !== undefined);
+  if (natsAuth.length > 1) problems.push(`${natsAuth.map(([n]) => n).join(", ")}: choose one NATS authentication method`);
+  return problems;
 }
 
 /** Markdown table of every setting, for docs/configuration.md. */

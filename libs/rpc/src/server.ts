@@ -1,8 +1,10 @@
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { Server, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import type { HealthCheck, Logger } from "@taskorch/telemetry";
 import { descriptorSetPath } from "@taskorch/proto";
 import { HealthImplementation } from "grpc-health-check";
 import { addReflection } from "./reflection.js";
+import { authInterceptor, tolerantDefinition, TokenStore, type TokenStoreConfig } from "./auth.js";
+import { isLoopbackHost, serverCredentialsFor, type GrpcTlsConfig } from "./tls.js";
 
 export interface GrpcServiceBinding {
   /** Fully qualified name, e.g. "taskorch.v1.SchedulerService" (used for health status). */
@@ -20,6 +22,10 @@ export interface GrpcServerConfig {
   maxReceiveMessageBytes?: number;
   /** Dependencies probed every few seconds: grpc.health.v1 answers NOT_SERVING while one fails. */
   healthChecks?: HealthCheck[];
+  /** Serve TLS (mutual TLS with a client CA); plaintext when absent (docs/security.md). */
+  tls?: GrpcTlsConfig;
+  /** Require API tokens (AUTH_TOKENS_FILE); every call runs as "anonymous" admin when absent. */
+  auth?: TokenStoreConfig;
 }
 
 export interface GrpcServer {
@@ -46,22 +52,37 @@ function withTimeout(p: Promise<boolean>, ms: number): Promise<boolean> {
 
 /** Starts a gRPC server with the standard health service and server reflection (v1 and v1alpha) on it. */
 export async function startGrpcServer(config: GrpcServerConfig): Promise<GrpcServer> {
+  // Both read their files now, so a missing or bad file fails the start naming its variable.
+  const tokens = config.auth ? new TokenStore(config.auth, config.logger) : undefined;
+  const { credentials, provider } = serverCredentialsFor(config.tls, config.logger);
   const server = new Server({
     "grpc.max_receive_message_length": config.maxReceiveMessageBytes ?? 16 * 1024 * 1024,
     "grpc.keepalive_permit_without_calls": 1,
+    interceptors: [authInterceptor({ tokens, logger: config.logger })],
   });
   const names = config.services.map((s) => s.name);
-  for (const s of config.services) server.addService(s.definition, s.implementation);
+  for (const s of config.services) server.addService(tolerantDefinition(s.definition), s.implementation);
   const health = new HealthImplementation(Object.fromEntries(["", ...names].map((n) => [n, "NOT_SERVING" as const])));
   health.addToServer(server);
   // Reflection from the real descriptors buf builds, so grpcurl resolves every type (PITFALLS.md).
   addReflection(server, { descriptorSetPath, services: [...names, "grpc.health.v1.Health"] });
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${config.host}:${config.port}`, ServerCredentials.createInsecure(), (err, boundPort) => {
+    server.bindAsync(`${config.host}:${config.port}`, credentials, (err, boundPort) => {
       if (err) reject(new Error(`binding gRPC server to ${config.host}:${config.port}`, { cause: err }));
       else resolve(boundPort);
     });
   });
+  const security = { tls: provider ? provider.describe() : false, auth: tokens ? { tokens: tokens.names } : false };
+  if (!provider && !isLoopbackHost(config.host)) {
+    config.logger.warn(
+      { grpc_host: config.host, grpc_port: port },
+      "GrpcServer: serving PLAINTEXT gRPC beyond loopback; set GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE outside local development",
+    );
+  }
+  if (!tokens && !isLoopbackHost(config.host)) {
+    config.logger.warn({ grpc_host: config.host, grpc_port: port }, "GrpcServer: no AUTH_TOKENS_FILE; every caller can do everything");
+  }
+  config.logger.info({ grpc_port: port, ...security }, "GrpcServer: security");
   let draining = false;
   let lastServing: boolean | undefined;
   const setServing = (serving: boolean) => {
@@ -88,6 +109,8 @@ export async function startGrpcServer(config: GrpcServerConfig): Promise<GrpcSer
     close: (graceMs) =>
       new Promise<void>((resolve) => {
         clearInterval(probeTimer);
+        provider?.close();
+        tokens?.close();
         draining = true;
         setServing(false);
         const timer = setTimeout(() => {

@@ -3,3 +3,5 @@ export * from "./process.js";
 export * from "./clients.js";
 export * from "./metrics.js";
 export * from "./otlp-receiver.js";
+export * from "./pki.js";
+export * from "./nats-server.js";

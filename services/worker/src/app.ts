@@ -1,4 +1,4 @@
-import { connectBus, pingBus, type NatsConnection } from "@taskorch/bus";
+import { busAuthFromSettings, connectBus, pingBus, type NatsConnection } from "@taskorch/bus";
 import type { TaskorchConfig } from "@taskorch/config";
 import type { HealthCheck, Logger } from "@taskorch/telemetry";
 import { Worker, type TaskHandlerFunc } from "@taskorch/worker-sdk";
@@ -26,7 +26,7 @@ export function createWorkerApp(config: TaskorchConfig, logger: Logger, workerId
       worker?.registerHandler(type, fn);
     },
     async start() {
-      nc = await connectBus({ natsUrl: config.natsUrl, name: `taskorch-worker-${workerId}`, logger: log });
+      nc = await connectBus({ natsUrl: config.natsUrl, name: `taskorch-worker-${workerId}`, logger: log, auth: busAuthFromSettings(config) });
       worker = new Worker({
         nc,
         natsPrefix: config.natsPrefix,

@@ -1,0 +1,60 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { eventually, freePort } from "./env.js";
+
+/** The nats-server binary tests start (Debian's package). */
+export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? "/usr/sbin/nats-server";
+
+export interface ThrowawayNats {
+  port: number;
+  /** nats://127.0.0.1:<port> (use tls:// yourself when the config turns TLS on). */
+  url: string;
+  dir: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a private nats-server with JetStream on a free port, with `config` (authorization,
+ * accounts, tls blocks...) appended to its configuration file. For tests of NATS auth and TLS.
+ */
+export async function startThrowawayNats(config: string): Promise<ThrowawayNats> {
+  const dir = mkdtempSync(join(tmpdir(), "taskorch-nats-"));
+  const port = await freePort();
+  const file = join(dir, "nats.conf");
+  writeFileSync(file, `host: 127.0.0.1\nport: ${port}\njetstream { store_dir: "${join(dir, "js")}" }\n${config}\n`);
+  const child = spawn(NATS_SERVER_BIN, ["-c", file], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let done = false;
+  void exited.then(() => (done = true));
+  try {
+    await eventually(
+      () => {
+        if (done) throw new Error(`nats-server exited:\n${out}`);
+        return out.includes("Server is ready");
+      },
+      { timeoutMs: 10_000, what: "nats-server ready" },
+    );
+  } catch (err) {
+    child.kill("SIGKILL");
+    throw err;
+  }
+  return {
+    port,
+    url: `nats://127.0.0.1:${port}`,
+    dir,
+    output: () => out,
+    async stop() {
+      if (!done) {
+        child.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
