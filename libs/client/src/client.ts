@@ -3,15 +3,48 @@
  *
  * Every call carries a deadline (`defaultDeadlineMs`, or `deadlineMs` per call) and the bearer token
  * when one is configured. Calls that are safe to repeat (get, wait, list, cancel, retry, getLeader,
- * listWorkers, and enqueue when it carries an idempotency key) are retried on UNAVAILABLE, ABORTED and
- * RESOURCE_EXHAUSTED with jittered exponential backoff; each attempt gets a fresh deadline. Failures
- * reject with TaskorchClientError subclasses (errors.ts).
+ * listWorkers, the group, limit and schedule reads, sets, deletes, pauses and resumes, and enqueue
+ * when it carries an idempotency key) are retried on UNAVAILABLE, ABORTED and RESOURCE_EXHAUSTED with
+ * jittered exponential backoff; each attempt gets a fresh deadline. createSchedule and
+ * triggerSchedule are sent once. Failures reject with TaskorchClientError subclasses (errors.ts).
  */
 import { readFileSync } from "node:fs";
 import { credentials, Metadata, type CallOptions as GrpcCallOptions, type ChannelCredentials, type Client, type ServiceError } from "@grpc/grpc-js";
 import { isTerminal } from "@taskorch/domain";
-import { CoordinatorServiceClient, SchedulerServiceClient, type EnqueueTaskRequest, type ListTasksResponse, type Task as ProtoTask } from "@taskorch/proto";
-import { leaderFromProto, msToDuration, statusToProto, taskFromProto, workerFromProto, type Leader, type Task, type TaskStatus, type WorkerInfo } from "./convert.js";
+import {
+  CoordinatorServiceClient,
+  SchedulerServiceClient,
+  type EnqueueTaskRequest,
+  type GetGroupResponse,
+  type ListLimitsResponse,
+  type ListTasksResponse,
+  type QueueLimit as ProtoQueueLimit,
+  type RateLimit as ProtoRateLimit,
+  type Schedule as ProtoSchedule,
+  type Task as ProtoTask,
+  type WaitGroupResponse,
+} from "@taskorch/proto";
+import {
+  groupFromProto,
+  leaderFromProto,
+  limitsFromProto,
+  msToDuration,
+  scheduleFromProto,
+  scheduleToProto,
+  statusToProto,
+  taskFromProto,
+  workerFromProto,
+  type Group,
+  type Leader,
+  type Limits,
+  type QueueLimit,
+  type RateLimit,
+  type Schedule,
+  type ScheduleDefinition,
+  type Task,
+  type TaskStatus,
+  type WorkerInfo,
+} from "./convert.js";
 import { resolveRetryPolicy, withRetry, type RetryPolicy } from "./retry.js";
 
 /** TLS settings: `true` uses the system roots; files are PEM paths (client cert + key for mTLS). */
@@ -91,6 +124,30 @@ export interface WaitOptions extends CallOptions {
   timeoutMs?: number;
 }
 
+/**
+ * What enqueueMany returns: `{ tasks, groupId }`. For callers written when it returned `Task[]`, it
+ * is also that array (indexing, length, map, iteration still work); new code should use `.tasks`.
+ * JSON.stringify sees only the array, so serialize `{ tasks, groupId }` explicitly.
+ */
+export type EnqueuedGroup = Task[] & { readonly tasks: Task[]; readonly groupId: string };
+
+/** The group after a wait, and whether the wait ended before every task finished. */
+export type WaitedGroup = Group & { timedOut: boolean };
+
+export interface GroupPageOptions extends CallOptions {
+  /** Tasks per page, 0 to 1000 (default 0: counts only). */
+  pageSize?: number;
+  pageToken?: string;
+}
+
+/** A group's counts and one page of its tasks (with results), in enqueue order. */
+export interface GroupPage {
+  group: Group;
+  tasks: Task[];
+  /** Pass as pageToken for the next page; undefined on the last page. */
+  nextPageToken?: string;
+}
+
 export interface ListFilter {
   status?: TaskStatus;
   type?: string;
@@ -158,13 +215,136 @@ export class TaskorchClient {
     return { ...taskFromProto(requireTask(res.task, "EnqueueTask")), deduplicated: res.deduplicated };
   }
 
-  /** Stores a batch atomically (all or none), in order. Retried only when every item has an idempotency key. */
-  async enqueueMany(items: EnqueueItem[], options: CallOptions = {}): Promise<Task[]> {
-    const res = await this.call<{ tasks: ProtoTask[] }>("scheduler", "enqueueTasks", { tasks: items.map(toEnqueueRequest) }, {
+  /**
+   * Stores a batch atomically (all or none), in order, as one group (Celery's `group`): wait for it
+   * with waitGroup(groupId). Retried only when every item has an idempotency key.
+   *
+   * @example
+   * const { tasks, groupId } = await client.enqueueMany(ids.map((id) => ({ type: "thumbnail", payload: { id } })));
+   * const group = await client.waitGroup(groupId, { timeoutMs: 60_000 });
+   */
+  async enqueueMany(items: EnqueueItem[], options: CallOptions = {}): Promise<EnqueuedGroup> {
+    const res = await this.call<{ tasks: ProtoTask[]; groupId: string }>("scheduler", "enqueueTasks", { tasks: items.map(toEnqueueRequest) }, {
       idempotent: items.length > 0 && items.every((i) => Boolean(i.idempotencyKey)),
       deadlineMs: options.deadlineMs,
     });
-    return res.tasks.map(taskFromProto);
+    const tasks = res.tasks.map(taskFromProto);
+    const compat = [...tasks];
+    Object.defineProperty(compat, "tasks", { value: tasks, enumerable: false });
+    Object.defineProperty(compat, "groupId", { value: res.groupId ?? "", enumerable: false });
+    return compat as EnqueuedGroup;
+  }
+
+  /** A group's counts by status and, with pageSize > 0, one page of its tasks and results. */
+  async getGroup(id: string, options: GroupPageOptions = {}): Promise<GroupPage> {
+    const res = await this.call<GetGroupResponse>("scheduler", "getGroup", { id, pageSize: options.pageSize ?? 0, pageToken: options.pageToken ?? "" }, { idempotent: true, deadlineMs: options.deadlineMs });
+    const page: GroupPage = { group: groupFromProto(res.group, "GetGroup"), tasks: res.tasks.map(taskFromProto) };
+    if (res.nextPageToken !== "") page.nextPageToken = res.nextPageToken;
+    return page;
+  }
+
+  /** Every task of a group with its result, in enqueue order, page by page (pages of 1000 by default). */
+  async *groupTasks(id: string, options: CallOptions & { pageSize?: number } = {}): AsyncGenerator<Task, void, undefined> {
+    let pageToken: string | undefined;
+    do {
+      const page = await this.getGroup(id, { pageSize: options.pageSize ?? 1000, pageToken, deadlineMs: options.deadlineMs });
+      yield* page.tasks;
+      pageToken = page.nextPageToken;
+    } while (pageToken !== undefined);
+  }
+
+  /**
+   * Waits until every task of the group is terminal or `timeoutMs` passes (Celery's
+   * `group(...).get()` without the results: page them with getGroup or groupTasks). A timeout is not
+   * an error: `timedOut` tells. Waits over an hour are split into several calls.
+   */
+  async waitGroup(id: string, options: WaitOptions = {}): Promise<WaitedGroup> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
+    if (!(timeoutMs >= 0)) throw new RangeError(`TaskorchClient.waitGroup: timeoutMs must be >= 0, got ${options.timeoutMs}`);
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const slice = Math.min(MAX_WAIT_PER_CALL_MS, Math.max(0, until - Date.now()));
+      const res = await this.call<WaitGroupResponse>("scheduler", "waitGroup", { id, timeout: msToDuration(slice) }, {
+        idempotent: true,
+        deadlineMs: slice + (options.deadlineMs ?? this.deadlineMs),
+      });
+      const group = groupFromProto(res.group, "WaitGroup");
+      if (group.done || Date.now() >= until) return { ...group, timedOut: !group.done };
+    }
+  }
+
+  /** Limits how many tasks of `type` start per period, cluster-wide; `rate` in Celery's notation ("10/m"). Returns the limit as stored. */
+  async setRateLimit(type: string, rate: string, options: CallOptions = {}): Promise<RateLimit> {
+    const res = await this.call<{ limit?: ProtoRateLimit }>("scheduler", "setRateLimit", { limit: { type, rate } }, { idempotent: true, deadlineMs: options.deadlineMs });
+    return { type: res.limit?.type ?? type, rate: res.limit?.rate ?? rate };
+  }
+
+  /** Removes a type's rate limit; TaskNotFoundError (NOT_FOUND) when there is none. */
+  async deleteRateLimit(type: string, options: CallOptions = {}): Promise<void> {
+    await this.call("scheduler", "deleteRateLimit", { type }, { idempotent: true, deadlineMs: options.deadlineMs });
+  }
+
+  /** Limits how many tasks of `queue` are dispatched or running at once, cluster-wide (0 pauses the queue). */
+  async setQueueLimit(queue: string, maxConcurrency: number, options: CallOptions = {}): Promise<QueueLimit> {
+    const res = await this.call<{ limit?: ProtoQueueLimit }>("scheduler", "setQueueLimit", { limit: { queue, maxConcurrency } }, { idempotent: true, deadlineMs: options.deadlineMs });
+    return { queue: res.limit?.queue ?? queue, maxConcurrency: res.limit?.maxConcurrency ?? maxConcurrency };
+  }
+
+  /** Removes a queue's concurrency limit; TaskNotFoundError (NOT_FOUND) when there is none. */
+  async deleteQueueLimit(queue: string, options: CallOptions = {}): Promise<void> {
+    await this.call("scheduler", "deleteQueueLimit", { queue }, { idempotent: true, deadlineMs: options.deadlineMs });
+  }
+
+  /** Every rate limit and queue limit. */
+  async listLimits(options: CallOptions = {}): Promise<Limits> {
+    return limitsFromProto(await this.call<ListLimitsResponse>("scheduler", "listLimits", {}, { idempotent: true, deadlineMs: options.deadlineMs }));
+  }
+
+  /** Creates a cron or interval schedule; AlreadyExistsError when the id is taken. Sent once (not retried). */
+  async createSchedule(def: ScheduleDefinition, options: CallOptions = {}): Promise<Schedule> {
+    const res = await this.call<{ schedule?: ProtoSchedule }>("scheduler", "createSchedule", { schedule: scheduleToProto(def) }, { idempotent: false, deadlineMs: options.deadlineMs });
+    return scheduleFromProto(res.schedule, "CreateSchedule");
+  }
+
+  /** One schedule; TaskNotFoundError (NOT_FOUND) when there is none. */
+  async getSchedule(id: string, options: CallOptions = {}): Promise<Schedule> {
+    const res = await this.call<{ schedule?: ProtoSchedule }>("scheduler", "getSchedule", { id }, { idempotent: true, deadlineMs: options.deadlineMs });
+    return scheduleFromProto(res.schedule, "GetSchedule");
+  }
+
+  /** Every schedule, by id. */
+  async listSchedules(options: CallOptions = {}): Promise<Schedule[]> {
+    const res = await this.call<{ schedules: ProtoSchedule[] }>("scheduler", "listSchedules", {}, { idempotent: true, deadlineMs: options.deadlineMs });
+    return res.schedules.map((s) => scheduleFromProto(s, "ListSchedules"));
+  }
+
+  /** Replaces a schedule's whole definition (def.id names it); the next tick is recomputed. */
+  async updateSchedule(def: ScheduleDefinition, options: CallOptions = {}): Promise<Schedule> {
+    const res = await this.call<{ schedule?: ProtoSchedule }>("scheduler", "updateSchedule", { schedule: scheduleToProto(def) }, { idempotent: true, deadlineMs: options.deadlineMs });
+    return scheduleFromProto(res.schedule, "UpdateSchedule");
+  }
+
+  /** Removes a schedule; tasks it already enqueued are unaffected. */
+  async deleteSchedule(id: string, options: CallOptions = {}): Promise<void> {
+    await this.call("scheduler", "deleteSchedule", { id }, { idempotent: true, deadlineMs: options.deadlineMs });
+  }
+
+  /** Stops a schedule from firing until resumed. */
+  async pauseSchedule(id: string, options: CallOptions = {}): Promise<Schedule> {
+    const res = await this.call<{ schedule?: ProtoSchedule }>("scheduler", "pauseSchedule", { id }, { idempotent: true, deadlineMs: options.deadlineMs });
+    return scheduleFromProto(res.schedule, "PauseSchedule");
+  }
+
+  /** Lets a paused schedule fire again, from its next tick after now (missed ticks are not fired). */
+  async resumeSchedule(id: string, options: CallOptions = {}): Promise<Schedule> {
+    const res = await this.call<{ schedule?: ProtoSchedule }>("scheduler", "resumeSchedule", { id }, { idempotent: true, deadlineMs: options.deadlineMs });
+    return scheduleFromProto(res.schedule, "ResumeSchedule");
+  }
+
+  /** Enqueues the schedule's task now, outside its ticks, and returns it. Sent once (not retried). */
+  async triggerSchedule(id: string, options: CallOptions = {}): Promise<Task> {
+    const res = await this.call<{ task?: ProtoTask }>("scheduler", "triggerSchedule", { id }, { idempotent: false, deadlineMs: options.deadlineMs });
+    return taskFromProto(requireTask(res.task, "TriggerSchedule"));
   }
 
   /** One task by id; TaskNotFoundError when there is none. */

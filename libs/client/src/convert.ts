@@ -5,9 +5,14 @@
 import { status } from "@grpc/grpc-js";
 import { TASK_STATUSES, type TaskStatus } from "@taskorch/domain";
 import {
+  CatchupPolicy as ProtoCatchupPolicy,
+  OverlapPolicy as ProtoOverlapPolicy,
   TaskStatus as ProtoTaskStatus,
   type Duration,
   type GetLeaderResponse,
+  type Group as ProtoGroup,
+  type ListLimitsResponse,
+  type Schedule as ProtoSchedule,
   type Task as ProtoTask,
   type Worker as ProtoWorker,
 } from "@taskorch/proto";
@@ -44,6 +49,96 @@ export interface Task {
   startedAt?: Date;
   finishedAt?: Date;
   traceId?: string;
+  /** Group of the enqueueMany batch the task belongs to (absent for single tasks). */
+  groupId?: string;
+}
+
+/** Progress of an enqueueMany batch (Celery's group): task counts by status. */
+export interface Group {
+  id: string;
+  /** Tasks in the group. */
+  total: number;
+  /** Pending or queued. */
+  waiting: number;
+  running: number;
+  succeeded: number;
+  deadLetter: number;
+  canceled: number;
+  /** True when every task is terminal (succeeded, dead_letter or canceled). */
+  done: boolean;
+}
+
+/** A cluster-wide rate limit of a task type, in Celery's notation ("10/s", "10/m", "100/h", "5/30s"). */
+export interface RateLimit {
+  type: string;
+  rate: string;
+}
+
+/** A cluster-wide concurrency limit of a queue (0 pauses the queue). */
+export interface QueueLimit {
+  queue: string;
+  maxConcurrency: number;
+}
+
+/** Every limit in force. */
+export interface Limits {
+  rateLimits: RateLimit[];
+  queueLimits: QueueLimit[];
+}
+
+/** What a tick does while the previous tick's task is unfinished: enqueue anyway, or skip the tick. */
+export type OverlapPolicy = "allow" | "skip";
+/** What happens to ticks missed (beyond the 60s misfire grace) while the cluster was down. */
+export type CatchupPolicy = "skip" | "run_once";
+
+/** The task each tick of a schedule enqueues. */
+export interface ScheduleTask {
+  type: string;
+  payload?: unknown;
+  /** Queue (default "default"). */
+  queue?: string;
+  /** -100 to 100 (default 0). */
+  priority?: number;
+  /** 1 to 100 (default 3). */
+  maxAttempts?: number;
+  /** Per-attempt execution limit. */
+  timeoutMs?: number;
+}
+
+/** What createSchedule and updateSchedule take: give exactly one of `cron` and `intervalMs`. */
+export interface ScheduleDefinition {
+  /** Letters, digits, . _ : - (1 to 128), e.g. "nightly-metadata". */
+  id: string;
+  /** 5 fields, or 6 with seconds first, e.g. "0 2 * * *". */
+  cron?: string;
+  /** Fixed interval in ms (at least 1000). */
+  intervalMs?: number;
+  /** IANA zone of the cron expression (default "UTC"; DST handled). */
+  timeZone?: string;
+  task: ScheduleTask;
+  /** Default "allow". */
+  overlapPolicy?: OverlapPolicy;
+  /** Default "skip". */
+  catchupPolicy?: CatchupPolicy;
+  /** Create (or keep) the schedule paused. */
+  paused?: boolean;
+}
+
+/** A stored schedule. */
+export interface Schedule {
+  id: string;
+  cron?: string;
+  intervalMs?: number;
+  timeZone: string;
+  task: Required<Pick<ScheduleTask, "type" | "queue" | "priority" | "maxAttempts">> & Pick<ScheduleTask, "timeoutMs"> & { payload: unknown };
+  overlapPolicy: OverlapPolicy;
+  catchupPolicy: CatchupPolicy;
+  paused: boolean;
+  /** Next tick (absent while paused, when the server leaves it out). */
+  nextFireAt?: Date;
+  lastFireAt?: Date;
+  /** Task of the last tick. */
+  lastTaskId?: string;
 }
 
 /** The coordinator's leader lease. */
@@ -131,7 +226,80 @@ export function taskFromProto(t: ProtoTask): Task {
     startedAt: t.startedAt,
     finishedAt: t.finishedAt,
     traceId: orUndefined(t.traceId),
+    groupId: orUndefined(t.groupId ?? ""),
   });
+}
+
+export function groupFromProto(g: ProtoGroup | undefined, rpc: string): Group {
+  if (!g) throw new Error(`${rpc} answered without a group`);
+  return { id: g.id, total: g.total, waiting: g.waiting, running: g.running, succeeded: g.succeeded, deadLetter: g.deadLetter, canceled: g.canceled, done: g.done };
+}
+
+export function limitsFromProto(l: ListLimitsResponse): Limits {
+  return {
+    rateLimits: l.rateLimits.map((r) => ({ type: r.type, rate: r.rate })),
+    queueLimits: l.queueLimits.map((q) => ({ queue: q.queue, maxConcurrency: q.maxConcurrency })),
+  };
+}
+
+export function scheduleFromProto(s: ProtoSchedule | undefined, rpc: string): Schedule {
+  if (!s) throw new Error(`${rpc} answered without a schedule`);
+  const t = s.task;
+  return dropUndefined({
+    id: s.id,
+    cron: orUndefined(s.cron),
+    intervalMs: durationToMs(s.interval),
+    timeZone: s.timeZone || "UTC",
+    task: dropUndefined({
+      type: t?.type ?? "",
+      queue: t?.queue || "default",
+      payload: t?.payload ?? null,
+      priority: t?.priority ?? 0,
+      maxAttempts: t?.maxAttempts ?? 3,
+      timeoutMs: durationToMs(t?.timeout),
+    }),
+    overlapPolicy: s.overlapPolicy === ProtoOverlapPolicy.OVERLAP_POLICY_SKIP ? "skip" : "allow",
+    catchupPolicy: s.catchupPolicy === ProtoCatchupPolicy.CATCHUP_POLICY_RUN_ONCE ? "run_once" : "skip",
+    paused: s.paused,
+    nextFireAt: s.nextFireAt,
+    lastFireAt: s.lastFireAt,
+    lastTaskId: orUndefined(s.lastTaskId),
+  } satisfies Schedule);
+}
+
+const OVERLAP_TO_PROTO: Record<OverlapPolicy, ProtoOverlapPolicy> = { allow: ProtoOverlapPolicy.OVERLAP_POLICY_ALLOW, skip: ProtoOverlapPolicy.OVERLAP_POLICY_SKIP };
+const CATCHUP_TO_PROTO: Record<CatchupPolicy, ProtoCatchupPolicy> = { skip: ProtoCatchupPolicy.CATCHUP_POLICY_SKIP, run_once: ProtoCatchupPolicy.CATCHUP_POLICY_RUN_ONCE };
+
+/** A definition as the proto Schedule (output-only fields empty); bad policy strings are a TypeError. */
+export function scheduleToProto(d: ScheduleDefinition): ProtoSchedule {
+  const overlap = d.overlapPolicy ?? "allow";
+  const catchup = d.catchupPolicy ?? "skip";
+  if (!Object.hasOwn(OVERLAP_TO_PROTO, overlap)) throw new TypeError(`overlapPolicy must be "allow" or "skip", got ${JSON.stringify(overlap)}`);
+  if (!Object.hasOwn(CATCHUP_TO_PROTO, catchup)) throw new TypeError(`catchupPolicy must be "skip" or "run_once", got ${JSON.stringify(catchup)}`);
+  const t = d.task;
+  return {
+    id: d.id,
+    cron: d.cron ?? "",
+    interval: d.intervalMs === undefined ? undefined : msToDuration(d.intervalMs),
+    timeZone: d.timeZone ?? "",
+    task: {
+      type: t.type,
+      queue: t.queue ?? "",
+      payload: t.payload === undefined ? null : t.payload,
+      priority: t.priority ?? 0,
+      maxAttempts: t.maxAttempts,
+      runAt: undefined,
+      delay: undefined,
+      timeout: t.timeoutMs === undefined ? undefined : msToDuration(t.timeoutMs),
+      idempotencyKey: "",
+    },
+    overlapPolicy: OVERLAP_TO_PROTO[overlap],
+    catchupPolicy: CATCHUP_TO_PROTO[catchup],
+    paused: d.paused ?? false,
+    nextFireAt: undefined,
+    lastFireAt: undefined,
+    lastTaskId: "",
+  };
 }
 
 export function leaderFromProto(l: GetLeaderResponse): Leader {

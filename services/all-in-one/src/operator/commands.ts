@@ -37,13 +37,13 @@ export interface CommandSpec {
   run(ctx: CommandContext, parsed: Parsed): Promise<number>;
 }
 
-const DEFAULT_WAIT_MS = 30_000;
+export const DEFAULT_WAIT_MS = 30_000;
 const DEFAULT_LIST_LIMIT = 20;
 const STATS_PAGE_SIZE = 1000;
 const DEFAULT_STATS_PAGES = 10;
 
 /** The detail view of one task (get, wait, cancel, retry, enqueue). */
-function taskDetail(t: Task, extra: [string, string | undefined][] = []): string {
+export function taskDetail(t: Task, extra: [string, string | undefined][] = []): string {
   return keyValues([
     ["id", t.id],
     ["type", t.type],
@@ -62,11 +62,12 @@ function taskDetail(t: Task, extra: [string, string | undefined][] = []): string
     ["created", time(t.createdAt)],
     ["started", t.startedAt ? time(t.startedAt) : undefined],
     ["finished", t.finishedAt ? time(t.finishedAt) : undefined],
+    ["group", t.groupId],
     ["trace id", t.traceId],
   ]);
 }
 
-function taskRows(tasks: Task[]): string {
+export function taskRows(tasks: Task[]): string {
   return table(
     ["ID", "TYPE", "QUEUE", "STATUS", "ATTEMPTS", "PRI", "CREATED", "LAST ERROR"],
     tasks.map((t) => [t.id, t.type, t.queue, t.status, `${t.attempts}/${t.maxAttempts}`, String(t.priority), time(t.createdAt), truncate(t.lastError ?? "", 60)]),
@@ -74,7 +75,7 @@ function taskRows(tasks: Task[]): string {
 }
 
 /** Prints a finished (or timed-out) wait and turns it into an exit code: 0 only for succeeded. */
-function reportWait(ctx: CommandContext, t: Task & { timedOut: boolean }, waitedMs: number, extra: Record<string, unknown> = {}): number {
+export function reportWait(ctx: CommandContext, t: Task & { timedOut: boolean }, waitedMs: number, extra: Record<string, unknown> = {}): number {
   if (ctx.json) ctx.out(json({ ...extra, task: t, timedOut: t.timedOut }) + "\n");
   else ctx.out(taskDetail(t));
   if (t.timedOut) {
@@ -88,10 +89,26 @@ function reportWait(ctx: CommandContext, t: Task & { timedOut: boolean }, waited
   return 0;
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/** --payload JSON or --payload-file PATH|- (stdin); undefined when neither is given. */
+export async function readPayload(ctx: CommandContext, v: Parsed["values"]): Promise<unknown> {
+  const inline = stringFlag(v, "payload");
+  const file = stringFlag(v, "payload-file");
+  if (inline !== undefined && file !== undefined) throw new UsageError("--payload and --payload-file cannot be used together");
+  if (inline !== undefined) return parseJsonArg("--payload", inline);
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = file === "-" ? await readAll(ctx.stdin) : await readFile(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`--payload-file ${file} cannot be read: ${(err as Error).message}`);
+  }
+  return parseJsonArg(file === "-" ? "--payload-file - (stdin)" : `--payload-file ${file}`, text);
 }
 
 const enqueue: CommandSpec = {
@@ -132,20 +149,7 @@ Flags:
     const timeoutMs = durationFlag(v, "timeout");
     const waitMs = durationFlag(v, "wait-timeout");
     if (waitMs !== undefined && !v.wait) throw new UsageError("--wait-timeout needs --wait");
-    const inline = stringFlag(v, "payload");
-    const file = stringFlag(v, "payload-file");
-    if (inline !== undefined && file !== undefined) throw new UsageError("--payload and --payload-file cannot be used together");
-    let payload: unknown = null;
-    if (inline !== undefined) payload = parseJsonArg("--payload", inline);
-    if (file !== undefined) {
-      let text: string;
-      try {
-        text = file === "-" ? await readAll(ctx.stdin) : await readFile(file, "utf8");
-      } catch (err) {
-        throw new UsageError(`--payload-file ${file} cannot be read: ${(err as Error).message}`);
-      }
-      payload = parseJsonArg(file === "-" ? "--payload-file - (stdin)" : `--payload-file ${file}`, text);
-    }
+    const payload = (await readPayload(ctx, v)) ?? null;
     const task = await ctx.client().enqueue(type!, payload, {
       queue: stringFlag(v, "queue"),
       priority,
@@ -435,5 +439,5 @@ Flags:
   },
 };
 
-/** Every operator command by name, in help order. */
-export const COMMANDS: Readonly<Record<string, CommandSpec>> = { enqueue, get, wait, list, cancel, retry, workers, leader, stats };
+/** The task commands by name (index.ts merges them with flow-commands.ts's, in help order). */
+export const TASK_COMMANDS = { enqueue, get, wait, list, cancel, retry, workers, leader, stats } as const satisfies Record<string, CommandSpec>;

@@ -1,6 +1,6 @@
 /**
- * The operator CLI: `taskorch enqueue|get|wait|list|cancel|retry|workers|leader|stats`, built on
- * @taskorch/client. cli.ts hands argv here first; undefined means "not an operator command" so the
+ * The operator CLI: `taskorch enqueue|enqueue-batch|get|wait|group|list|cancel|retry|schedules|limits|
+ * workers|leader|stats`, built on @taskorch/client. cli.ts hands argv here first; undefined means "not an operator command" so the
  * service commands (scheduler, coordinator, worker, all-in-one, help) keep working.
  *
  * Exit codes: 0 success; 1 a call failed (the gRPC status and message go to stderr) or a waited-for
@@ -8,9 +8,27 @@
  */
 import { TaskorchClient, TaskorchClientError } from "@taskorch/client";
 import { GLOBAL_HELP, parseFlags, stringFlag, UsageError, durationFlag } from "./args.js";
-import { COMMANDS, type CommandContext } from "./commands.js";
+import { TASK_COMMANDS, type CommandContext, type CommandSpec } from "./commands.js";
+import { FLOW_COMMANDS } from "./flow-commands.js";
 
-export { COMMANDS as OPERATOR_COMMAND_SPECS } from "./commands.js";
+/** Every operator command by name, in help order. */
+const COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  enqueue: TASK_COMMANDS.enqueue,
+  "enqueue-batch": FLOW_COMMANDS["enqueue-batch"],
+  get: TASK_COMMANDS.get,
+  wait: TASK_COMMANDS.wait,
+  group: FLOW_COMMANDS.group,
+  list: TASK_COMMANDS.list,
+  cancel: TASK_COMMANDS.cancel,
+  retry: TASK_COMMANDS.retry,
+  schedules: FLOW_COMMANDS.schedules,
+  limits: FLOW_COMMANDS.limits,
+  workers: TASK_COMMANDS.workers,
+  leader: TASK_COMMANDS.leader,
+  stats: TASK_COMMANDS.stats,
+};
+
+export { COMMANDS as OPERATOR_COMMAND_SPECS };
 
 /** Where an operator command reads and writes; stdin defaults to process.stdin (for --payload-file -). */
 export interface OperatorIo {
@@ -26,7 +44,7 @@ export const OPERATOR_COMMANDS: readonly string[] = Object.keys(COMMANDS);
 /** The operator section of `taskorch help`. */
 export const OPERATOR_USAGE = `Operator commands (talk to a running cluster; taskorch <command> --help for flags):
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(12)}  ${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(13)}  ${c.summary}`)
   .join("\n")}
 
 ${GLOBAL_HELP}`;
