@@ -29,8 +29,10 @@ inflight AS (
   GROUP BY queue
 ),
 backlog AS (
-  SELECT DISTINCT t.queue FROM tasks t
-  WHERE t.status = 'pending' AND t.run_at <= now() AND t.queue IN (SELECT DISTINCT queue FROM input)
+  -- One index probe per queue (stops at the first waiting task), whatever the backlog's size.
+  -- (LATERAL ... LIMIT 1 rather than EXISTS: the planner may turn EXISTS into a scan of them all.)
+  SELECT q.queue FROM (SELECT DISTINCT queue FROM input) AS q
+  CROSS JOIN LATERAL (SELECT 1 FROM tasks t WHERE t.status = 'pending' AND t.queue = q.queue AND t.run_at <= now() LIMIT 1) AS w
 ),
 ranked AS (
   SELECT input.*,
