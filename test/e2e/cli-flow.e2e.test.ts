@@ -221,7 +221,7 @@ describe("taskorch limits", () => {
     expect(rate.code, rate.stderr).toBe(0);
     expect(rate.stdout).toBe("rate limit of cli.limited: 10/m (tasks over it wait; they do not fail)\n");
     // Periods other than s/m/h/d come back in ms: the server stores the rate as (count, period).
-    expect(jsonOf(await taskorch(["limits", "set-rate", "cli.other", "5/30s", "--json"]))).toEqual({ type: "cli.other", rate: "5/30000ms" });
+    expect(jsonOf(await taskorch(["limits", "set-rate", "cli.other", "5/30s", "--json"]))).toEqual({ type: "cli.other", rate: "5/30s" });
     expect(jsonOf(await taskorch(["limits", "set-queue", "cli-reports", "2", "--json"]))).toEqual({ queue: "cli-reports", maxConcurrency: 2 });
     expect((await taskorch(["limits", "set-queue", "cli-paused", "0"])).stdout).toBe("queue limit of cli-paused: 0 (paused)\n");
 
@@ -231,7 +231,7 @@ describe("taskorch limits", () => {
     expect(table.stdout).toMatch(/^rate\s+cli\.limited\s+10\/m /m);
     expect(table.stdout).toMatch(/^queue\s+cli-reports\s+2 at once$/m);
     const listed = jsonOf<{ rateLimits: unknown[]; queueLimits: unknown[] }>(await taskorch(["limits", "list", "--json"]));
-    expect(listed.rateLimits).toEqual(expect.arrayContaining([{ type: "cli.limited", rate: "10/m" }, { type: "cli.other", rate: "5/30000ms" }]));
+    expect(listed.rateLimits).toEqual(expect.arrayContaining([{ type: "cli.limited", rate: "10/m" }, { type: "cli.other", rate: "5/30s" }]));
     expect(listed.queueLimits).toEqual(expect.arrayContaining([{ queue: "cli-reports", maxConcurrency: 2 }, { queue: "cli-paused", maxConcurrency: 0 }]));
 
     expect((await taskorch(["limits", "clear-rate", "cli.limited"])).stdout).toBe("cleared the rate limit of cli.limited\n");

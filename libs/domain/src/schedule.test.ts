@@ -34,6 +34,7 @@ describe("parseRate", () => {
     expect(parseRate("rate", "100/h")).toEqual({ limit: 100, periodMs: 3_600_000 });
     expect(parseRate("rate", "5/30s")).toEqual({ limit: 5, periodMs: 30_000 });
     expect(formatRate(10, 60_000)).toBe("10/m");
+    expect(formatRate(5, 30_000)).toBe("5/30s");
     for (const bad of ["", "10", "0/s", "x/s", "10/fortnight", "-1/s"]) expect(() => parseRate("rate", bad)).toThrow(/not a rate/);
   });
 });

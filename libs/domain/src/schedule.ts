@@ -1,5 +1,5 @@
 import { CronExpressionParser } from "cron-parser";
-import { parseDuration } from "./duration.js";
+import { formatDuration, parseDuration } from "./duration.js";
 import { InvalidArgumentError } from "./errors.js";
 
 /** When a schedule fires: a cron expression in a time zone, or a fixed interval. */
@@ -54,5 +54,5 @@ export function parseRate(field: string, rate: string): { limit: number; periodM
 
 export function formatRate(limit: number, periodMs: number): string {
   for (const [unit, ms] of Object.entries(RATE_UNITS)) if (periodMs === ms) return `${limit}/${unit}`;
-  return `${limit}/${periodMs}ms`;
+  return `${limit}/${formatDuration(periodMs)}`;
 }
