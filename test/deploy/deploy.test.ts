@@ -274,7 +274,10 @@ describe("Helm chart", () => {
     const byName = Object.fromEntries(templates.map((t) => [t.name.replace("templates/", ""), t.text]));
     for (const name of ["scheduler-deployment.yaml", "coordinator-deployment.yaml"]) {
       const text = byName[name];
-      for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) expect(text, name).toMatch(new RegExp(`${probe}:\\n\\s+grpc:\\n\\s+port:`));
+      // With gRPC TLS on, kubelet's gRPC probe cannot speak TLS: the template switches to GET /health.
+      for (const probe of ["startupProbe", "readinessProbe", "livenessProbe"]) {
+        expect(text, name).toMatch(new RegExp(`${probe}:\\n\\s+\\{\\{- if \\.Values\\.security\\.grpcTls\\.secretName \\}\\}\\n\\s+httpGet: \\{ path: /health, port: metrics \\}\\n\\s+\\{\\{- else \\}\\}\\n\\s+grpc:\\n\\s+port:`));
+      }
       expect(text).toContain('"database" true');
     }
     const worker = byName["worker-deployment.yaml"];

@@ -118,6 +118,73 @@ Environment shared by every component, after the ConfigMap (envFrom):
 {{- end }}
 {{- end }}
 
+{{/*
+Security env, mounts and volumes of one component (docs/security.md): gRPC TLS and API tokens for
+gRPC servers, NATS credentials for everyone. Call with (dict "root" . "component" "scheduler" "grpc" true).
+*/}}
+{{- define "taskorch.securityEnv" -}}
+{{- $s := .root.Values.security }}
+{{- if and .grpc $s.grpcTls.secretName }}
+- name: GRPC_TLS_CERT_FILE
+  value: /etc/taskorch/grpc-tls/tls.crt
+- name: GRPC_TLS_KEY_FILE
+  value: /etc/taskorch/grpc-tls/tls.key
+{{- if $s.grpcTls.requireClientCert }}
+- name: GRPC_TLS_CLIENT_CA_FILE
+  value: /etc/taskorch/grpc-tls/ca.crt
+{{- end }}
+{{- end }}
+{{- if and .grpc $s.authTokens.secretName }}
+- name: AUTH_TOKENS_FILE
+  value: {{ printf "/etc/taskorch/tokens/%s" $s.authTokens.key | quote }}
+{{- end }}
+{{- $n := index $s.nats .component }}
+{{- if $n.secretName }}
+{{- range $k, $v := $n.env }}
+- name: {{ $k }}
+  value: {{ $v | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "taskorch.securityMounts" -}}
+{{- $s := .root.Values.security }}
+{{- if and .grpc $s.grpcTls.secretName }}
+- name: grpc-tls
+  mountPath: /etc/taskorch/grpc-tls
+  readOnly: true
+{{- end }}
+{{- if and .grpc $s.authTokens.secretName }}
+- name: auth-tokens
+  mountPath: /etc/taskorch/tokens
+  readOnly: true
+{{- end }}
+{{- if (index $s.nats .component).secretName }}
+- name: nats-auth
+  mountPath: /etc/taskorch/nats
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "taskorch.securityVolumes" -}}
+{{- $s := .root.Values.security }}
+{{- if and .grpc $s.grpcTls.secretName }}
+- name: grpc-tls
+  secret:
+    secretName: {{ $s.grpcTls.secretName }}
+{{- end }}
+{{- if and .grpc $s.authTokens.secretName }}
+- name: auth-tokens
+  secret:
+    secretName: {{ $s.authTokens.secretName }}
+{{- end }}
+{{- with (index $s.nats .component).secretName }}
+- name: nats-auth
+  secret:
+    secretName: {{ . }}
+{{- end }}
+{{- end }}
+
 {{/* Pod-level settings shared by every component. */}}
 {{- define "taskorch.podCommon" -}}
 serviceAccountName: {{ include "taskorch.serviceAccountName" . }}
