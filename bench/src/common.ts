@@ -1,4 +1,5 @@
 /** Shared helpers: statistics, Postgres admin (throwaway databases, commit counters), ports, timing. */
+import type { ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
@@ -116,3 +117,14 @@ export async function waitForCount(count: () => Promise<number>, target: number,
     await sleep(intervalMs);
   }
 }
+
+/** Every child process the bench spawned, so that none outlives it whatever way it exits. */
+const children = new Set<ChildProcess>();
+export function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+process.on("exit", () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+});

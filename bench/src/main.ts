@@ -111,7 +111,13 @@ async function runSetting(driver: SystemDriver, w: WorkloadName, setting: Settin
   const result: SettingResult = { setting, reps: [], summary: {}, notes: [] };
   for (let r = 0; r < args.reps; r++) {
     const ctx: RunContext = { runId, name: `bench_${runId}_${seq()}`, benchQueries: { n: 0 }, log };
-    const inst = await driver.create(ctx, setting, w);
+    let inst;
+    try {
+      inst = await driver.create(ctx, setting, w);
+    } catch (err) {
+      if (driver.postgres) await admin.dropDatabase(ctx.name).catch(() => undefined);
+      throw err;
+    }
     let c0 = 0;
     let q0 = 0;
     let rep;
@@ -389,6 +395,8 @@ async function main(): Promise<void> {
   );
   log(`wrote ${file}`);
 }
+
+for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130)); // children are killed on exit
 
 main().then(
   () => process.exit(0),

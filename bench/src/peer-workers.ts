@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { Worker as BullWorker } from "bullmq";
 import { run as runGraphile } from "graphile-worker";
 import PgBoss from "pg-boss";
-import { REDIS_HOST, REDIS_PORT } from "./common.js";
+import { REDIS_HOST, REDIS_PORT, track } from "./common.js";
 
 export interface PeerWorkerConfig {
   system: "graphile-worker" | "pg-boss" | "bullmq";
@@ -92,7 +92,7 @@ export async function spawnWorkerHosts(cfg: PeerWorkerConfig, procs: number): Pr
   const children: ChildProcess[] = [];
   const readies = await Promise.all(
     Array.from({ length: procs }, () => {
-      const child = spawn(process.execPath, [script, JSON.stringify(cfg)], { stdio: ["ignore", "pipe", "inherit"] });
+      const child = track(spawn(process.execPath, [script, JSON.stringify(cfg)], { stdio: ["ignore", "pipe", "inherit"] }));
       children.push(child);
       return new Promise<number>((resolve, reject) => {
         let buf = "";

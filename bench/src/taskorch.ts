@@ -7,14 +7,14 @@
  * BENCH_TASKORCH_PICKUP=db to measure it instead from the tasks table (started_at - created_at,
  * Postgres clock, with a regular `worker` process); the JSON notes which one was used.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import pg from "pg";
-import { dbUrl, epochMs, freePort, NATS_URL, PgAdmin, sleep } from "./common.js";
+import { dbUrl, epochMs, freePort, NATS_URL, PgAdmin, sleep, track } from "./common.js";
 import { stopChildren } from "./peer-workers.js";
 import type { Instance, RunContext, Setting, SystemDriver, WorkloadName } from "./types.js";
 
@@ -22,6 +22,7 @@ const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const TASKORCH_ROOT = resolve(process.env.BENCH_TASKORCH_ROOT ?? resolve(BENCH_DIR, ".."));
 const CLI = resolve(TASKORCH_ROOT, "services/all-in-one/dist/cli.js");
 const TASK_TYPE = "example.noop";
+const READY_TIMEOUT_MS = 60_000;
 const CLIENTS = 32;
 type PickupMode = "sdk" | "db";
 const PICKUP: PickupMode = process.env.BENCH_TASKORCH_PICKUP === "db" ? "db" : "sdk";
@@ -60,7 +61,7 @@ class TaskorchProcess {
   readonly ready: Promise<number>;
   private tail: string[] = [];
   constructor(command: string, env: Record<string, string>, log: (m: string) => void) {
-    this.child = spawn(process.execPath, [CLI, command], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = track(spawn(process.execPath, [CLI, command], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] }));
     this.ready = new Promise((resolveReady, reject) => {
       let buf = "";
       const onLine = (line: string) => {
@@ -75,6 +76,7 @@ class TaskorchProcess {
         }
         if (rec.level === "error" || rec.level === "fatal") log(`taskorch ${command}: ${line.slice(0, 400)}`);
         if (rec.msg === "Worker: started" || (rec.msg === "taskorch: started" && command !== "worker")) {
+          clearTimeout(timer);
           resolveReady(rec.time ? Date.parse(rec.time) : epochMs());
         }
       };
@@ -89,6 +91,11 @@ class TaskorchProcess {
       this.child.stdout!.on("data", feed);
       this.child.stderr!.on("data", feed);
       this.child.once("exit", (code) => reject(new Error(`taskorch ${command} exited with ${code} before it was ready:\n${this.tail.join("\n")}`)));
+      const timer = setTimeout(() => {
+        this.child.kill("SIGKILL");
+        reject(new Error(`taskorch ${command} not ready within ${READY_TIMEOUT_MS} ms:\n${this.tail.join("\n")}`));
+      }, READY_TIMEOUT_MS);
+      this.child.once("exit", () => clearTimeout(timer));
     });
     this.ready.catch(() => undefined);
   }
@@ -267,6 +274,21 @@ async function deleteStreams(prefix: string): Promise<void> {
   }
 }
 
+/** The commit the taskorch tree was built from (a `.bench-commit` file for exported snapshots, else git). */
+function rootCommit(): string {
+  try {
+    return readFileSync(resolve(TASKORCH_ROOT, ".bench-commit"), "utf8").trim();
+  } catch {
+    try {
+      const head = execFileSync("git", ["-C", TASKORCH_ROOT, "rev-parse", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+      const dirty = execFileSync("git", ["-C", TASKORCH_ROOT, "status", "--porcelain", "--untracked-files=no", "--", "libs", "services", "proto"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+      return dirty ? `${head}+uncommitted changes` : head;
+    } catch {
+      return "?";
+    }
+  }
+}
+
 function rootVersion(): string {
   try {
     const p = JSON.parse(readFileSync(resolve(TASKORCH_ROOT, "services/all-in-one/package.json"), "utf8")) as { version?: string };
@@ -288,7 +310,7 @@ export function taskorchDriver(admin: PgAdmin): SystemDriver {
     name: "taskorch",
     postgres: true,
     async versions() {
-      return { taskorch: rootVersion(), "taskorch-pickup": PICKUP };
+      return { taskorch: rootVersion(), commit: rootCommit(), root: TASKORCH_ROOT, "taskorch-pickup": PICKUP };
     },
     settings: (workload) => settings[workload] ?? [{ label: "defaults" }],
     async unavailable() {

@@ -75,6 +75,7 @@ export async function runWorkload(w: WorkloadName, inst: Instance, p: WorkloadPa
         }
       });
       const interval = 1000 / p.steadyRate;
+      const failures: unknown[] = [];
       const fire = async (from: number, count: number) => {
         const pending: Promise<void>[] = [];
         const t0 = now();
@@ -85,12 +86,18 @@ export async function runWorkload(w: WorkloadName, inst: Instance, p: WorkloadPa
           const i = from + k;
           enqStart[i] = now();
           pending.push(
-            inst.enqueueOne(i).then(() => {
-              enqDur[i] = now() - enqStart[i];
-            }),
+            inst.enqueueOne(i).then(
+              () => {
+                enqDur[i] = now() - enqStart[i];
+              },
+              (err: unknown) => {
+                failures.push(err);
+              },
+            ),
           );
         }
         await Promise.all(pending);
+        if (failures.length > 0) throw new Error(`${failures.length} enqueue calls failed; first: ${String(failures[0])}`);
       };
       // warm-up (not measured): connections, prepared statements, JIT
       const allSeen = async (target: number, timeoutMs: number) => {
