@@ -8,6 +8,7 @@ import {
   type TestDatabase,
   type TestNats,
 } from "@taskorch/testkit";
+import { eventually } from "@taskorch/testkit";
 import pg from "pg";
 
 /** Intervals short enough for tests; production defaults are in docs/configuration.md. */
@@ -78,6 +79,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
   const api = schedulerClient(scheduler.grpcPort);
   const coord = coordinatorClient(coordinator.grpcPort);
+  // Ready means the workers are registered: until then their queues have no capacity and tasks
+  // wait in Postgres for admission instead of being dispatched at once.
+  await eventually(async () => (await coord.listWorkers({})).workers.filter((w) => w.alive).length >= workers.length, { what: "workers registered" });
   const sql = new pg.Pool({ connectionString: db.url, max: 2 });
   return {
     db,

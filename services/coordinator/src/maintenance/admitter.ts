@@ -37,11 +37,13 @@ export class Admitter implements MaintenanceService {
   }
 
   async runOnce(term: LeaderTerm): Promise<number> {
-    // Every AGE_TURN_EVERY-th round gives the oldest ready task a slot whatever its priority, so a
+    // Every AGE_TURN_EVERY-th admitting round gives the oldest ready task a slot whatever its priority, so a
     // saturated queue still serves low priorities (at least one task in AGE_TURN_EVERY rounds).
-    const ageTurn = this.rounds++ % AGE_TURN_EVERY === AGE_TURN_EVERY - 1;
+    // Only rounds that admit something count, so idle wake-ups do not bring age turns closer.
+    const ageTurn = this.rounds % AGE_TURN_EVERY === AGE_TURN_EVERY - 1;
     const items = await admitTasks(this.config.pool, term, this.config.window, this.maxPerQueue, ageTurn);
     if (items.length > 0) {
+      this.rounds++;
       const failed = await this.config.dispatcher.dispatch(items);
       this.config.logger.debug({ admitted: items.length, unpublished: failed.length }, "Admitter: admitted tasks");
       if (failed.length > 0) this.config.logger.warn({ unpublished: failed.length }, "Admitter: publish failed; the tasks stay queued and are re-sent later");
