@@ -21,6 +21,8 @@ export interface HealthServerConfig {
 
 export interface HealthServer {
   port: number;
+  /** Marks start-up as finished: until then /health answers 503 "starting". */
+  setReady(): void;
   /** Marks the process as draining: /health answers 503 from then on. */
   setDraining(): void;
   close(): Promise<void>;
@@ -46,6 +48,7 @@ async function runCheck(check: HealthCheck): Promise<boolean> {
  */
 export async function startHealthServer(config: HealthServerConfig): Promise<HealthServer> {
   let draining = false;
+  let ready = false;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -64,9 +67,9 @@ export async function startHealthServer(config: HealthServerConfig): Promise<Hea
     }
     if (path === "/health" || path === "/healthz" || path === "/readyz") {
       Promise.all(config.checks.map(async (c) => [c.name, await runCheck(c)] as const)).then((results) => {
-        const healthy = !draining && results.every(([, ok]) => ok);
+        const healthy = ready && !draining && results.every(([, ok]) => ok);
         const body = {
-          status: healthy ? "healthy" : draining ? "draining" : "unhealthy",
+          status: healthy ? "healthy" : draining ? "draining" : !ready ? "starting" : "unhealthy",
           worker_id: config.nodeId,
           version: config.version,
           distributed: config.distributed,
@@ -85,6 +88,9 @@ export async function startHealthServer(config: HealthServerConfig): Promise<Hea
   const port = (server.address() as AddressInfo).port;
   return {
     port,
+    setReady: () => {
+      ready = true;
+    },
     setDraining: () => {
       draining = true;
     },

@@ -135,6 +135,8 @@ async function main(argv: string[]): Promise<number> {
       logger,
     });
     for (const c of components) await c.start();
+    // Healthy only once every component serves (the gRPC port is bound), not merely reachable.
+    health.setReady();
     logger.info({ command, metrics_port: health.port, version: VERSION }, "taskorch: started");
     await afterStart();
   } catch (err) {

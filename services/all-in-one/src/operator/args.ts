@@ -26,6 +26,8 @@ export const GLOBAL_OPTIONS = {
   token: { type: "string" },
   tls: { type: "boolean" },
   "ca-file": { type: "string" },
+  "cert-file": { type: "string" },
+  "key-file": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const satisfies OptionsConfig;
 
@@ -34,8 +36,9 @@ export const GLOBAL_HELP = `Global flags:
   --coordinator-address HOST:PORT  coordinator (env TASKORCH_COORDINATOR_ADDRESS, default 127.0.0.1:50052)
   --timeout DURATION               deadline of each call, e.g. 10s (default 10s; enqueue and wait give it their own meaning)
   --json                           machine-readable output (one JSON document on stdout)
-  --token TOKEN                    bearer token (env TASKORCH_TOKEN)
-  --tls, --ca-file PATH            TLS with the system roots or the given CA
+  --token TOKEN                    bearer token (env TASKORCH_TOKEN; TASKORCH_TOKEN_FILE reads it from a file)
+  --tls, --ca-file PATH            TLS with the system roots or the given CA (env TASKORCH_TLS_CA_FILE)
+  --cert-file PATH --key-file PATH client certificate for mTLS (env TASKORCH_TLS_CERT_FILE/_KEY_FILE)
   -h, --help                       this help`;
 
 export interface Parsed {

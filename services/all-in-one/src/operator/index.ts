@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 /**
  * The operator CLI: `taskorch enqueue|enqueue-batch|get|wait|group|list|cancel|retry|schedules|limits|
  * workers|leader|stats`, built on @taskorch/client. cli.ts hands argv here first; undefined means "not an operator command" so the
@@ -74,12 +75,18 @@ export async function runOperatorCommand(argv: string[], io: OperatorIo): Promis
     // enqueue and wait own --timeout (execution limit, wait time); elsewhere it is the call deadline.
     const deadlineMs = name === "enqueue" || name === "wait" ? undefined : durationFlag(v, "timeout");
     if (deadlineMs !== undefined && deadlineMs <= 0) throw new UsageError("--timeout must be more than 0");
-    const caFile = stringFlag(v, "ca-file");
+    const caFile = stringFlag(v, "ca-file") ?? (io.env.TASKORCH_TLS_CA_FILE || undefined);
+    const certFile = stringFlag(v, "cert-file") ?? (io.env.TASKORCH_TLS_CERT_FILE || undefined);
+    const keyFile = stringFlag(v, "key-file") ?? (io.env.TASKORCH_TLS_KEY_FILE || undefined);
+    if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError("--cert-file and --key-file go together (client certificate for mTLS)");
+    // A token file keeps the secret out of `ps`; it wins over --token and TASKORCH_TOKEN.
+    const tokenFile = io.env.TASKORCH_TOKEN_FILE || undefined;
+    const token = tokenFile !== undefined ? readFileSync(tokenFile, "utf8").trim() : (stringFlag(v, "token") ?? (io.env.TASKORCH_TOKEN || undefined));
     const options = {
       address: stringFlag(v, "address") ?? (io.env.TASKORCH_ADDRESS || DEFAULT_ADDRESS),
       coordinatorAddress: stringFlag(v, "coordinator-address") ?? (io.env.TASKORCH_COORDINATOR_ADDRESS || DEFAULT_COORDINATOR_ADDRESS),
-      token: stringFlag(v, "token") ?? (io.env.TASKORCH_TOKEN || undefined),
-      tls: caFile !== undefined ? { caFile } : Boolean(v.tls),
+      token,
+      tls: caFile !== undefined || certFile !== undefined ? { caFile, certFile, keyFile } : Boolean(v.tls),
     };
     const ctx: CommandContext = {
       client: () => (client ??= new TaskorchClient(options)),
