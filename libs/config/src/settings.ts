@@ -110,7 +110,7 @@ export const SETTINGS = {
     }
     return n;
   })),
-  admissionWindowExtra: setting("ADMISSION_WINDOW_EXTRA", "16", "Tasks a queue may have queued or running beyond ADMISSION_WINDOW_FACTOR x capacity.", int(0, 100_000)),
+  admissionWindowExtra: setting("ADMISSION_WINDOW_EXTRA", "64", "Tasks a queue may have queued or running beyond ADMISSION_WINDOW_FACTOR x capacity.", int(0, 100_000)),
   defaultMaxAttempts: setting("DEFAULT_MAX_ATTEMPTS", "3", "Attempts allowed for tasks that do not set max_attempts.", int(1, 100)),
   retryBackoffBaseMs: setting("RETRY_BACKOFF_BASE", "1s", "First retry delay; doubles with every attempt (with jitter).", duration),
   retryBackoffMaxMs: setting("RETRY_BACKOFF_MAX", "10m", "Longest retry delay.", duration),

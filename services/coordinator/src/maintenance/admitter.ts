@@ -50,6 +50,8 @@ export class Admitter implements MaintenanceService {
       return 0;
     }
     const next = await nextDueInMs(this.config.pool);
-    return next === null ? this.config.intervalMs : Math.min(this.config.intervalMs, Math.max(5, next));
+    // Ready tasks but no room (next <= 0): wait to be woken by freed capacity instead of polling;
+    // otherwise sleep until the next delayed task is due.
+    return next === null || next <= 0 ? this.config.intervalMs : Math.min(this.config.intervalMs, Math.max(1, next));
   }
 }
