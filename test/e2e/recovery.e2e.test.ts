@@ -156,3 +156,28 @@ describe("recovery when processes die", () => {
     expect(await countWhere(c, "id = ANY($1) AND leader_epoch IS NOT NULL", [ids])).toBeGreaterThan(0);
   });
 });
+
+describe("graceful shutdown", () => {
+  it("a worker given SIGTERM finishes its running task before exiting; a second signal exits at once", async () => {
+    c = await startCluster({ env: { SHUTDOWN_TIMEOUT: "20s" } });
+    const { task } = await c.api.enqueueTask({ ...base, type: "example.sleep", payload: { ms: 1500 } });
+    await eventually(async () => (await c!.api.getTask({ id: task!.id })).task!.status === TaskStatus.TASK_STATUS_RUNNING);
+    const worker = c.workers[0]!;
+    worker.signal("SIGTERM");
+    expect(await worker.exited).toBe(0);
+    // It reported before it left: the attempt is recorded as a success, not recovered later.
+    const { task: after } = await c.api.getTask({ id: task!.id });
+    expect(after!.status).toBe(TaskStatus.TASK_STATUS_SUCCEEDED);
+    expect(after!.attempts).toBe(1);
+
+    const second = await c.startWorker({ SHUTDOWN_TIMEOUT: "60s" });
+    const { task: long } = await c.api.enqueueTask({ ...base, type: "example.sleep", payload: { ms: 30_000, ignoreAbort: true } });
+    await eventually(async () => (await c!.api.getTask({ id: long!.id })).task!.status === TaskStatus.TASK_STATUS_RUNNING);
+    second.signal("SIGTERM");
+    await eventually(() => second.output().includes("taskorch: shutting down"));
+    const t0 = Date.now();
+    second.signal("SIGTERM");
+    expect(await second.exited).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+});

@@ -1,4 +1,18 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomFillSync } from "node:crypto";
+
+/** Random bytes drawn in 4 KiB blocks: one syscall per ~400 ids instead of one per id (profiled). */
+const POOL = Buffer.alloc(4096);
+let poolOffset = POOL.length;
+
+function random10(): Buffer {
+  if (poolOffset + 10 > POOL.length) {
+    randomFillSync(POOL);
+    poolOffset = 0;
+  }
+  const out = POOL.subarray(poolOffset, poolOffset + 10);
+  poolOffset += 10;
+  return out;
+}
 
 let lastMs = 0;
 let seq = 0;
@@ -16,7 +30,8 @@ export function newTaskId(now: number = Date.now()): string {
     lastMs += 1;
     seq = 0;
   }
-  const bytes = randomBytes(16);
+  const bytes = Buffer.allocUnsafe(16);
+  random10().copy(bytes, 6);
   bytes.writeUIntBE(lastMs, 0, 6);
   bytes[6] = 0x70 | (seq >> 8);
   bytes[7] = seq & 0xff;
