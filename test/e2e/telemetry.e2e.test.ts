@@ -154,6 +154,24 @@ describe("metrics with the seed's names, labels and values", () => {
     expect(metricValue(sched, "workers_total")).toBe(0);
   });
 
+  it("records gRPC client metrics where a service calls the cluster (the dashboard)", async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, ["services/all-in-one/dist/cli.js", "dashboard"], {
+      env: { ...process.env, DASHBOARD_PORT: String(port), SCHEDULER_ADDR: `127.0.0.1:${c.scheduler.grpcPort}`, COORDINATOR_ADDR: `127.0.0.1:${c.coordinator.grpcPort}` },
+      stdio: "ignore",
+    });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await eventually(async () => (await fetch(`${base}/api/tasks`).catch(() => undefined))?.status === 200, { what: "dashboard answers" });
+      const m = parseMetrics(await (await fetch(`${base}/metrics`)).text());
+      expect(metricValue(m, "grpc_client_started_total", { grpc_service: "taskorch.v1.SchedulerService", grpc_method: "ListTasks" })).toBeGreaterThan(0);
+      expect(metricValue(m, "grpc_client_handled_total", { grpc_service: "taskorch.v1.SchedulerService", grpc_method: "ListTasks", grpc_code: "OK" })).toBeGreaterThan(0);
+      expect(metricValue(m, "grpc_client_handling_seconds_count", { grpc_method: "ListTasks" })).toBeGreaterThan(0);
+    } finally {
+      child.kill("SIGTERM");
+    }
+  });
+
   it("keeps queue gauges current from the leader", async () => {
     await c.api.enqueueTasks({ tasks: Array.from({ length: 4 }, () => ({ ...base, type: "gauge.probe", delay: { seconds: 3600, nanos: 0 } })) });
     await eventually(async () => metricValue(parseMetrics(await c.coordinator.metricsText()), "tasks_pending", { type: "gauge.probe" }) === 4, {

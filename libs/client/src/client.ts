@@ -9,7 +9,7 @@
  * triggerSchedule are sent once. Failures reject with TaskorchClientError subclasses (errors.ts).
  */
 import { readFileSync } from "node:fs";
-import { credentials, Metadata, type CallOptions as GrpcCallOptions, type ChannelCredentials, type Client, type ServiceError } from "@grpc/grpc-js";
+import { credentials, Metadata, type CallOptions as GrpcCallOptions, type ChannelCredentials, type Client, type ClientOptions, type Interceptor, type ServiceError } from "@grpc/grpc-js";
 import { isTerminal } from "@taskorch/domain";
 import {
   CoordinatorServiceClient,
@@ -67,6 +67,8 @@ export interface TaskorchClientOptions {
   defaultDeadlineMs?: number;
   /** Retry policy for idempotent calls (defaults: 4 attempts, 100ms doubling to at most 2s). */
   retry?: Partial<RetryPolicy>;
+  /** grpc-js client interceptors on every call (e.g. metrics from @taskorch/rpc). */
+  interceptors?: Interceptor[];
   /** Replaces the gRPC transport (tests use fakes). */
   invokeFunc?: InvokeFunc;
   /** Waits between retries (tests pass a fake clock). */
@@ -188,6 +190,7 @@ export class TaskorchClient {
   private readonly invokeFunc: InvokeFunc;
   private readonly sleepFunc: (ms: number) => Promise<void>;
   private readonly randomFunc: () => number;
+  private readonly clientOptions: Partial<ClientOptions>;
   private scheduler: SchedulerServiceClient | undefined;
   private coordinator: CoordinatorServiceClient | undefined;
   private closed = false;
@@ -195,6 +198,7 @@ export class TaskorchClient {
   constructor(options: TaskorchClientOptions) {
     if (!options.address) throw new TypeError("TaskorchClient: address is required, e.g. \"127.0.0.1:50051\"");
     this.address = options.address;
+    this.clientOptions = options.interceptors ? { interceptors: options.interceptors } : {};
     this.coordinatorAddress = options.coordinatorAddress || defaultCoordinatorAddress(options.address);
     this.deadlineMs = options.defaultDeadlineMs ?? DEFAULT_DEADLINE_MS;
     if (!(this.deadlineMs > 0)) throw new RangeError(`TaskorchClient: defaultDeadlineMs must be > 0, got ${options.defaultDeadlineMs}`);
@@ -446,7 +450,7 @@ export class TaskorchClient {
 
   private grpcInvoke(service: "scheduler" | "coordinator", method: string, request: unknown, metadata: Metadata, options: Partial<GrpcCallOptions>): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error("TaskorchClient is closed"));
-    const client = service === "scheduler" ? (this.scheduler ??= new SchedulerServiceClient(this.address, this.channelCredentials!)) : (this.coordinator ??= new CoordinatorServiceClient(this.coordinatorAddress, this.channelCredentials!));
+    const client = service === "scheduler" ? (this.scheduler ??= new SchedulerServiceClient(this.address, this.channelCredentials!, this.clientOptions)) : (this.coordinator ??= new CoordinatorServiceClient(this.coordinatorAddress, this.channelCredentials!, this.clientOptions));
     const fn = (client as unknown as Record<string, UnaryMethod>)[method];
     if (typeof fn !== "function") return Promise.reject(new Error(`no method ${method} on ${service}`));
     return new Promise((resolve, reject) => {

@@ -26,3 +26,4 @@ export {
   type TokenStoreConfig,
 } from "./auth.js";
 export { grpcSecurityFromSettings, isLoopbackHost, RotatingCertificateProvider, serverCredentialsFor, type GrpcTlsConfig } from "./tls.js";
+export { grpcClientMetricsInterceptor } from "./client-metrics.js";

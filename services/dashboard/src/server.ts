@@ -18,6 +18,8 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { TaskorchClient, isTaskStatus, type Task } from "@taskorch/client";
 import { VERSION } from "@taskorch/domain";
+import { grpcClientMetricsInterceptor } from "@taskorch/rpc";
+import { registry } from "@taskorch/telemetry";
 import type { ApiErrorJson, RetryResultJson, SchedulesJson, SessionJson } from "../web/api-types.js";
 import type { DashboardConfig } from "./config.js";
 import { MetricsScraper } from "./metrics.js";
@@ -138,7 +140,12 @@ export async function startDashboard(config: DashboardConfig, options: Dashboard
   const clientFunc =
     options.clientFunc ??
     ((token: string | undefined) =>
-      new TaskorchClient({ address: config.schedulerAddr, coordinatorAddress: config.coordinatorAddr, ...(token === undefined ? {} : { token }) }));
+      new TaskorchClient({
+        address: config.schedulerAddr,
+        coordinatorAddress: config.coordinatorAddr,
+        interceptors: [grpcClientMetricsInterceptor],
+        ...(token === undefined ? {} : { token }),
+      }));
   const loopbackOnly = LOOPBACK.test(config.host) || config.host === "::1";
 
   const backendOf = (session: Session): Backend => {
@@ -212,6 +219,12 @@ export async function startDashboard(config: DashboardConfig, options: Dashboard
       return;
     }
 
+    if (method === "GET" && path === "/metrics") {
+      // The dashboard's own Prometheus metrics: its gRPC client calls to the cluster, process stats.
+      res.writeHead(200, { "content-type": registry.contentType });
+      res.end(await registry.metrics());
+      return;
+    }
     if (method === "GET" && (path === "/" || path === "/index.html")) return serveStatic(res, "index.html");
     if (method === "GET" && path.startsWith("/assets/")) return serveStatic(res, path.slice("/assets/".length));
     if (method === "GET" && path === "/health") return sendJson(res, 200, { status: "ok", version: VERSION });
