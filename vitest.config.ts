@@ -9,7 +9,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
-    fileParallelism: true,
-    maxWorkers: 2,
+    // One file at a time: the e2e files each run several service processes, Postgres and NATS
+    // on a 2-core machine, and a browser test next to a fuzz run times out. Sequential is ~9 min.
+    fileParallelism: false,
+    maxWorkers: 1,
   },
 });

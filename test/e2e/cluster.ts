@@ -79,10 +79,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
   const api = schedulerClient(scheduler.grpcPort);
   const coord = coordinatorClient(coordinator.grpcPort);
-  // Ready means the workers are registered: until then their queues have no capacity and tasks
-  // wait in Postgres for admission instead of being dispatched at once.
-  await eventually(async () => (await coord.listWorkers({})).workers.filter((w) => w.alive).length >= workers.length, { what: "workers registered" });
   const sql = new pg.Pool({ connectionString: db.url, max: 2 });
+  // Ready means the workers are registered: until then their queues have no capacity and tasks
+  // wait in Postgres for admission instead of being dispatched at once. (Read from the database:
+  // a cluster with API tokens would refuse a tokenless ListWorkers.)
+  await eventually(
+    async () => Number((await sql.query("SELECT count(*) AS n FROM workers WHERE last_heartbeat > now() - interval '30 seconds'")).rows[0].n) >= workers.length,
+    { what: "workers registered" },
+  );
   return {
     db,
     nats,
