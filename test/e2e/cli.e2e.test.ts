@@ -1,7 +1,7 @@
 /**
  * The operator CLI as a user runs it: a child process per command against a real cluster, checking
  * stdout, stderr and exit codes (0 ok, 1 failed call or unsuccessful task, 2 usage error).
- * It runs dist/operator/main-for-tests.js, which calls runOperatorCommand exactly as `taskorch` does.
+ * It runs the real entry point, services/all-in-one/dist/cli.js, as the `taskorch` bin does.
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
