@@ -2,7 +2,7 @@
  * taskorch benchmarks: taskorch vs graphile-worker, pg-boss and BullMQ through the same workloads
  * with no-op handlers. Prints one table and writes bench/results/<timestamp>.json.
  *
- *   npm --prefix bench ci && npm --prefix bench run bench -- [--systems a,b] [--workloads bulk,single,drain,steady]
+ *   npm --prefix bench ci && npm --prefix bench run bench -- [--systems a,b] [--workloads bulk,single,drain,steady,recovery]
  *        [--n 20000] [--reps 3] [--steady-n 2000] [--steady-rate 200] [--no-sweep]
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -14,7 +14,7 @@ import { Redis } from "ioredis";
 import { median, PgAdmin, REDIS_HOST, REDIS_PORT, round } from "./common.js";
 import { bullmqDriver, graphileDriver, pgBossDriver } from "./peers.js";
 import { taskorchDriver } from "./taskorch.js";
-import { WORKLOADS, type RunContext, type Setting, type SystemDriver, type WorkloadName } from "./types.js";
+import { ONLY_TASKORCH, WORKLOADS, type RunContext, type Setting, type SystemDriver, type WorkloadName } from "./types.js";
 import { runWorkload, type WorkloadParams } from "./workloads.js";
 
 const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -59,7 +59,7 @@ function parseArgs(argv: string[]): Args {
         break;
       case "--help":
       case "-h":
-        process.stdout.write("usage: npm run bench -- [--systems taskorch,graphile-worker,pg-boss,bullmq] [--workloads bulk,single,drain,steady] [--n 20000] [--reps 3] [--steady-n 2000] [--steady-rate 200] [--no-sweep]\n");
+        process.stdout.write("usage: npm run bench -- [--systems taskorch,graphile-worker,pg-boss,bullmq] [--workloads bulk,single,drain,steady,recovery] [--n 20000] [--reps 3] [--steady-n 2000] [--steady-rate 200] [--no-sweep]\n");
         process.exit(0);
         break;
       default:
@@ -78,6 +78,7 @@ const PRIMARY: Record<WorkloadName, { metric: string; higherBetter: boolean }> =
   single: { metric: "throughput", higherBetter: true },
   drain: { metric: "throughput", higherBetter: true },
   steady: { metric: "pickup p50 ms", higherBetter: false },
+  recovery: { metric: "worker crash -> all running again ms", higherBetter: false },
 };
 
 interface Summary {
@@ -109,7 +110,11 @@ function summarize(values: number[]): Summary {
 async function runSetting(driver: SystemDriver, w: WorkloadName, setting: Setting, args: Args, admin: PgAdmin, runId: string, seq: () => number): Promise<SettingResult> {
   const params: WorkloadParams = { n: args.n, steadyN: args.steadyN, steadyRate: args.steadyRate, drainTimeoutMs: 300_000 };
   const result: SettingResult = { setting, reps: [], summary: {}, notes: [] };
-  for (let r = 0; r < args.reps; r++) {
+  // A setting may fix its own number of repetitions (recovery with production intervals: 1).
+  const reps = typeof setting.reps === "number" ? Math.min(setting.reps, args.reps) : args.reps;
+  // Recovery runs for tens of seconds with idle heartbeats: commits per task mean nothing there.
+  const countCommits = w !== "recovery";
+  for (let r = 0; r < reps; r++) {
     const ctx: RunContext = { runId, name: `bench_${runId}_${seq()}`, benchQueries: { n: 0 }, log };
     let inst;
     try {
@@ -133,7 +138,10 @@ async function runSetting(driver: SystemDriver, w: WorkloadName, setting: Settin
       for (const n of inst.notes ?? []) if (!result.notes.includes(n)) result.notes.push(n);
     }
     let commits: number | undefined;
-    if (inst.database) {
+    if (inst.database && !countCommits) {
+      await admin.waitNoBackends(inst.database);
+      await admin.dropDatabase(inst.database);
+    } else if (inst.database) {
       const gone = await admin.waitNoBackends(inst.database);
       if (!gone) log(`${driver.name}: backends still connected to ${inst.database}; commit count may be short`);
       commits = (await admin.xactCommit(inst.database)) - c0 - (ctx.benchQueries.n - q0);
@@ -142,7 +150,7 @@ async function runSetting(driver: SystemDriver, w: WorkloadName, setting: Settin
     const entry = { metrics: rep.metrics, tasks: rep.tasks, commits, commitsPerTask: commits === undefined ? undefined : commits / rep.tasks };
     result.reps.push(entry);
     const p = PRIMARY[w];
-    log(`${driver.name} ${w} [${setting.label}] rep ${r + 1}/${args.reps}: ${p.metric}=${round(rep.metrics[p.metric])}${entry.commitsPerTask !== undefined ? ` commits/task=${round(entry.commitsPerTask, 3)}` : ""}`);
+    log(`${driver.name} ${w} [${setting.label}] rep ${r + 1}/${reps}: ${p.metric}=${round(rep.metrics[p.metric])}${entry.commitsPerTask !== undefined ? ` commits/task=${round(entry.commitsPerTask, 3)}` : ""}`);
   }
   const keys = Object.keys(result.reps[0].metrics);
   for (const k of keys) result.summary[k] = summarize(result.reps.map((x) => x.metrics[k]));
@@ -250,6 +258,22 @@ function targets(cells: Cell[], rs: Ratio[]): Target[] {
   const p99 = get("taskorch", "steady", "pickup p99 ms");
   out.push({ target: "pickup p50 <= 3 ms at 200/s", value: p50 !== undefined ? `${fmt(p50)} ms` : "n/a", met: p50 !== undefined ? p50 <= 3 : undefined });
   out.push({ target: "pickup p99 <= 15 ms at 200/s", value: p99 !== undefined ? `${fmt(p99)} ms` : "n/a", met: p99 !== undefined ? p99 <= 15 : undefined });
+  // Recovery: the worst repetition (bench clock, kill() call until the poll saw it) against the bound.
+  for (const c of cells) {
+    if (c.workload !== "recovery" || !c.best) continue;
+    const st = c.best.setting;
+    const name = String(st.label).split(":")[0];
+    const wt = st.workerTimeoutMs as number;
+    const lt = st.leaderTermMs as number;
+    const worst = (m: string) => Math.max(...c.best!.reps.map((r) => r.metrics[m]));
+    const check = (what: string, metric: string, boundMs: number, bound: string) => {
+      const v = worst(metric);
+      out.push({ target: `${name}: ${what} <= ${bound} = ${fmt(boundMs / 1000)} s`, value: `${fmt(v / 1000)} s (worst of ${c.best!.reps.length})`, met: Number.isFinite(v) ? v <= boundMs : undefined });
+    };
+    check("worker crash -> 100 running again", "worker crash -> all running again ms", wt + 2000, "WORKER_TIMEOUT + 2 s");
+    check("leader SIGKILL -> new leader acts", "leader SIGKILL -> new leader acts ms", lt + 1000, "LEADER_TERM + 1 s");
+    check("leader SIGTERM -> new leader acts", "leader SIGTERM -> new leader acts ms", 1000, "1 s");
+  }
   return out;
 }
 
@@ -307,6 +331,7 @@ async function main(): Promise<void> {
   try {
     for (const w of args.workloads) {
       for (const s of args.systems) {
+        if (ONLY_TASKORCH.includes(w) && s !== "taskorch") continue;
         const driver = drivers[s];
         const cell: Cell = { system: s, workload: w, sweep: [] };
         cells.push(cell);
@@ -316,15 +341,20 @@ async function main(): Promise<void> {
           log(`${s}: skipped: ${why}`);
           continue;
         }
-        const settings = args.sweep ? driver.settings(w) : driver.settings(w).slice(-1);
-        for (const setting of settings) {
+        // Recovery is not a sweep: every interval set is run and gets its own rows.
+        const all = w === "recovery";
+        const settings = args.sweep || all ? driver.settings(w) : driver.settings(w).slice(-1);
+        for (const [k, setting] of settings.entries()) {
+          const into = all && k > 0 ? { system: s, workload: w, sweep: [] } : cell;
+          if (into !== cell) cells.push(into);
           try {
             const r = await runSetting(driver, w, setting, args, admin, runId, seq);
-            cell.sweep.push(r);
-            if (better(w, r, cell.best)) cell.best = r;
+            into.sweep.push(r);
+            if (better(w, r, into.best)) into.best = r;
           } catch (err) {
             log(`${s} ${w} [${setting.label}] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-            cell.sweep.push({ setting, reps: [], summary: {}, notes: [], error: String(err) });
+            into.sweep.push({ setting, reps: [], summary: {}, notes: [], error: String(err) });
+            if (all) into.skipped = `${setting.label}: failed`;
           }
         }
       }
@@ -347,9 +377,11 @@ async function main(): Promise<void> {
     out.push("");
     out.push("taskorch vs the best peer (advantage > 1 means taskorch is better)");
     out.push(table([["workload", "metric", "taskorch", "best peer", "peer value", "advantage"], ...rs.map((r) => [r.workload, r.metric, fmt(r.taskorch), r.bestPeer, fmt(r.bestPeerValue), `${r.advantage.toFixed(2)}x`])]));
+  }
+  if (ts.some((t) => t.met !== undefined)) {
     out.push("");
     out.push("targets");
-    out.push(table([["target", "value", "met"], ...ts.map((t) => [t.target, t.value, t.met === undefined ? "n/a" : t.met ? "yes" : "NO"])]));
+    out.push(table([["target", "value", "met"], ...ts.filter((t) => rs.length > 0 || t.met !== undefined).map((t) => [t.target, t.value, t.met === undefined ? "n/a" : t.met ? "yes" : "NO"])]));
   }
   if (args.sweep) {
     out.push("");
@@ -382,6 +414,8 @@ async function main(): Promise<void> {
           single: "N tasks through the single-task API from 32 concurrent callers",
           drain: "N tasks enqueued (untimed), then worker process(es) started; time from the first worker reporting ready until the store shows all N done",
           steady: "steadyN tasks one at a time at steadyRate/s (open loop) into idle in-process workers after a warm-up; enqueue = call duration, pickup = handler start - enqueue call start (same process clock)",
+          recovery:
+            "taskorch only, DISTRIBUTED_MODE=true, 2 coordinators; per interval set: worker A (pool 100) holds 100 running 10-minute example.sleep tasks, worker B (pool 100) idle, SIGKILL A, until all 100 run on B; SIGKILL of the leading coordinator, then (a third coordinator started) SIGTERM of the new leader, each until the lease shows a new epoch held by another coordinator and until the new leader admits a task enqueued right after the kill with a 10 ms delay (leader_epoch = new epoch). 'ms' = bench clock from the kill() call until a 20 ms poll saw it; '(DB) ms' = the database's own timestamp (started_at, acquired_at, dispatched_at) minus clock_timestamp() read right after the kill",
           commitsPerTask: "pg_stat_database.xact_commit delta of the system's database over the measured phase, read after every connection closed, minus the bench's own monitoring queries, divided by tasks",
         },
         cells,

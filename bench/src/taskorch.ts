@@ -24,6 +24,8 @@ const CLI = resolve(TASKORCH_ROOT, "services/all-in-one/dist/cli.js");
 const TASK_TYPE = "example.noop";
 const READY_TIMEOUT_MS = 60_000;
 const CLIENTS = 32;
+const RECOVERY_TASKS = 100;
+const RECOVERY_POLL_MS = 20;
 type PickupMode = "sdk" | "db";
 const PICKUP: PickupMode = process.env.BENCH_TASKORCH_PICKUP === "db" ? "db" : "sdk";
 
@@ -35,7 +37,10 @@ interface SchedulerClient extends grpc.Client {
 interface EnqueueReq {
   type: string;
   queue: string;
-  payload: { numberValue: number };
+  /** google.protobuf.Value */
+  payload: Record<string, unknown>;
+  /** google.protobuf.Duration */
+  delay?: { seconds: number; nanos: number };
 }
 
 function loadClientCtor(): new (addr: string, creds: grpc.ChannelCredentials, opts?: grpc.ChannelOptions) => SchedulerClient {
@@ -106,6 +111,9 @@ class TaskorchInstance implements Instance {
   notes: string[] = [];
   readonly inProcessPickup = PICKUP === "sdk";
   private readonly procs: TaskorchProcess[] = [];
+  /** Workload "recovery": the coordinators by WORKER_ID (DISTRIBUTED_MODE=true) and the env every process gets. */
+  private readonly coordinators = new Map<string, TaskorchProcess>();
+  private recoveryEnv: Record<string, string> = {};
   private workerProcs: TaskorchProcess[] = [];
   private client!: SchedulerClient;
   private monitor!: pg.Client;
@@ -116,6 +124,7 @@ class TaskorchInstance implements Instance {
     private readonly ctx: RunContext,
     private readonly setting: Setting,
     private readonly admin: PgAdmin,
+    private readonly workload: WorkloadName,
   ) {
     this.database = ctx.name;
     this.prefix = ctx.name.slice(0, 32);
@@ -136,8 +145,17 @@ class TaskorchInstance implements Instance {
 
   async start(): Promise<void> {
     await this.admin.createDatabase(this.database);
-    const sg = await this.spawnWithPorts("scheduler", this.procs, true);
-    await this.spawnWithPorts("coordinator", this.procs, true);
+    if (this.workload === "recovery") {
+      const iv = this.setting.intervals as Record<string, string>;
+      // Short SHUTDOWN_TIMEOUT: at close, the surviving worker aborts its 10-minute sleeps at once.
+      this.recoveryEnv = { ...iv, DISTRIBUTED_MODE: "true", SHUTDOWN_TIMEOUT: "1s" };
+    }
+    const { grpcPort: sg } = await this.spawnWithPorts("scheduler", this.procs, true, this.recoveryEnv);
+    if (this.workload === "recovery") {
+      for (const id of ["bench-coord-1", "bench-coord-2"]) await this.spawnCoordinator(id);
+    } else {
+      await this.spawnWithPorts("coordinator", this.procs, true);
+    }
     const Ctor = loadClientCtor();
     this.client = new Ctor(`127.0.0.1:${sg}`, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": 256 * 1024 * 1024 });
     await new Promise<void>((res, rej) => this.client.waitForReady(Date.now() + 10_000, (e) => (e ? rej(e) : res())));
@@ -146,19 +164,24 @@ class TaskorchInstance implements Instance {
   }
 
   /** Spawns one process on fresh free ports, retrying when another process grabbed a port first (EADDRINUSE). */
-  private async spawnWithPorts(command: string, into: TaskorchProcess[], grpc: boolean, extra: Record<string, string> = {}): Promise<number> {
+  private async spawnWithPorts(command: string, into: TaskorchProcess[], grpc: boolean, extra: Record<string, string> = {}): Promise<{ grpcPort: number; proc: TaskorchProcess }> {
     for (let attempt = 1; ; attempt++) {
       const grpcPort = grpc ? await freePort() : 0;
       const p = new TaskorchProcess(command, this.env(grpcPort, await freePort(), extra), this.ctx.log);
       try {
         await p.ready;
         into.push(p);
-        return grpcPort;
+        return { grpcPort, proc: p };
       } catch (err) {
         if (attempt >= 5 || !String(err).includes("EADDRINUSE")) throw err;
         this.ctx.log(`taskorch ${command}: port taken, retrying`);
       }
     }
+  }
+
+  private async spawnCoordinator(id: string): Promise<void> {
+    const { proc } = await this.spawnWithPorts("coordinator", this.procs, true, { ...this.recoveryEnv, WORKER_ID: id });
+    this.coordinators.set(id, proc);
   }
 
   private req(i: number): EnqueueReq {
@@ -226,6 +249,159 @@ class TaskorchInstance implements Instance {
       "SELECT payload::text AS i, extract(epoch FROM started_at - created_at) * 1000 AS ms FROM tasks WHERE started_at IS NOT NULL",
     );
     return new Map(r.rows.map((x) => [Number(x.i), Number(x.ms)]));
+  }
+
+  /** DB clock as epoch ms (sub-millisecond), of now() or of a timestamptz expression. */
+  private async dbNowMs(): Promise<number> {
+    this.ctx.benchQueries.n++;
+    const r = await this.monitor.query<{ t: string }>("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::text AS t");
+    return Number(r.rows[0].t);
+  }
+
+  private async waitFor(what: string, timeoutMs: number, cond: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await cond())) {
+      if (Date.now() > deadline) throw new Error(`recovery: timed out waiting for ${what}`);
+      await sleep(RECOVERY_POLL_MS);
+    }
+  }
+
+  private async leaderLease(): Promise<{ leaderId: string; epoch: number; acquiredMs: number } | undefined> {
+    this.ctx.benchQueries.n++;
+    const r = await this.monitor.query<{ leader_id: string; epoch: string; acq: string }>(
+      "SELECT leader_id, epoch::text, (extract(epoch FROM acquired_at) * 1000)::text AS acq FROM leader_lease WHERE name = 'maintenance' AND expires_at > now()",
+    );
+    const row = r.rows[0];
+    return row ? { leaderId: row.leader_id, epoch: Number(row.epoch), acquiredMs: Number(row.acq) } : undefined;
+  }
+
+  private async workerRegistered(id: string): Promise<boolean> {
+    this.ctx.benchQueries.n++;
+    const r = await this.monitor.query("SELECT 1 FROM workers WHERE id = $1", [id]);
+    return r.rowCount === 1;
+  }
+
+  private async runningOn(workerId: string): Promise<{ n: number; lastStartMs: number }> {
+    this.ctx.benchQueries.n++;
+    const r = await this.monitor.query<{ n: number; last: string | null }>(
+      "SELECT count(*)::int AS n, (extract(epoch FROM max(started_at)) * 1000)::text AS last FROM tasks WHERE status = 'running' AND worker_id = $1 AND type = 'example.sleep'",
+      [workerId],
+    );
+    return { n: r.rows[0].n, lastStartMs: Number(r.rows[0].last) };
+  }
+
+  /**
+   * Workload "recovery": worker A (pool 100) holds 100 running 10-minute example.sleep tasks, worker
+   * B (pool 100) is idle; A is SIGKILLed and the time until all 100 are running on B is measured.
+   * Then the leading coordinator is SIGKILLed (a third one is started afterwards so that two run
+   * again) and the new leader SIGTERMed: each time until the lease shows a new epoch held by
+   * another coordinator, and until the new leader acts: a task enqueued right after the kill with a
+   * 10 ms delay is admitted (pending -> queued) by the leader only, stamped with its epoch (queue "default":
+   * the leader admits only into queues some alive worker serves; B's pool is full, so it stays queued).
+   * "poll" times are on the bench clock (kill() call until the poll saw it, every 20 ms); "DB" times
+   * are the database's own timestamps (started_at, acquired_at, dispatched_at) minus clock_timestamp()
+   * read right after the kill.
+   */
+  async recovery(): Promise<{ metrics: Record<string, number>; tasks: number }> {
+    const workerTimeoutMs = this.setting.workerTimeoutMs as number;
+    const leaderTermMs = this.setting.leaderTermMs as number;
+    const m: Record<string, number> = {};
+    await this.waitFor("a leader", leaderTermMs + 30_000, async () => (await this.leaderLease()) !== undefined);
+
+    // --- worker crash ---
+    const workerEnv = (id: string) => ({ ...this.recoveryEnv, WORKER_ID: id, WORKER_POOL_SIZE: String(RECOVERY_TASKS), WORKER_QUEUES: "default" });
+    const { proc: a } = await this.spawnWithPorts("worker", this.workerProcs, false, workerEnv("bench-a"));
+    await this.waitFor("worker A registered", 30_000, () => this.workerRegistered("bench-a"));
+    const sleepReq: EnqueueReq = { type: "example.sleep", queue: "default", payload: { structValue: { fields: { ms: { numberValue: 600_000 } } } } };
+    await call(this.client.EnqueueTasks, this.client, { tasks: Array.from({ length: RECOVERY_TASKS }, () => sleepReq) });
+    await this.waitFor(`${RECOVERY_TASKS} tasks running on worker A`, 60_000, async () => (await this.runningOn("bench-a")).n === RECOVERY_TASKS);
+    await this.spawnWithPorts("worker", this.workerProcs, false, workerEnv("bench-b"));
+    await this.waitFor("worker B registered", 30_000, () => this.workerRegistered("bench-b"));
+    await sleep(200);
+
+    const killAt = epochMs();
+    a.child.kill("SIGKILL");
+    const dbKill = await this.dbNowMs();
+    this.ctx.benchQueries.n++;
+    const hb = await this.monitor.query<{ ms: string }>("SELECT ($1::float8 - extract(epoch FROM last_heartbeat) * 1000)::text AS ms FROM workers WHERE id = 'bench-a'", [dbKill]);
+    let again: { n: number; lastStartMs: number } = { n: 0, lastStartMs: Number.NaN };
+    await this.waitFor(`${RECOVERY_TASKS} tasks running on worker B`, workerTimeoutMs + 60_000, async () => {
+      again = await this.runningOn("bench-b");
+      return again.n === RECOVERY_TASKS;
+    });
+    m["worker crash -> all running again ms"] = epochMs() - killAt;
+    m["worker crash -> all running again (DB) ms"] = again.lastStartMs - dbKill;
+    m["worker crash: last heartbeat before kill ms"] = Number(hb.rows[0]?.ms);
+
+    // --- leader crash (SIGKILL), then graceful handover (SIGTERM) ---
+    for (const signal of ["SIGKILL", "SIGTERM"] as const) {
+      const old = await this.leaderLease();
+      if (!old) throw new Error("recovery: no leader before the leader kill");
+      const leader = this.coordinators.get(old.leaderId);
+      if (!leader) throw new Error(`recovery: leader ${old.leaderId} is not one of the bench's coordinators`);
+      const key = signal === "SIGKILL" ? "leader SIGKILL" : "leader SIGTERM";
+      const t = await this.measureLeaderHandover(leader, old, signal, leaderTermMs + 30_000);
+      m[`${key} -> new lease ms`] = t.leaseAt - t.killAt;
+      m[`${key} -> new lease (DB) ms`] = t.leaseDbMs - t.dbKill;
+      m[`${key} -> new leader acts ms`] = t.actsAt - t.killAt;
+      m[`${key} -> new leader acts (DB) ms`] = t.actsDbMs - t.dbKill;
+      this.coordinators.delete(old.leaderId);
+      if (signal === "SIGKILL") await this.spawnCoordinator("bench-coord-3");
+    }
+    return { metrics: m, tasks: RECOVERY_TASKS };
+  }
+
+  private async measureLeaderHandover(
+    leader: TaskorchProcess,
+    old: { leaderId: string; epoch: number },
+    signal: "SIGKILL" | "SIGTERM",
+    timeoutMs: number,
+  ): Promise<{ killAt: number; dbKill: number; leaseAt: number; leaseDbMs: number; actsAt: number; actsDbMs: number }> {
+    const marker = (): Promise<string> =>
+      call(this.client.EnqueueTask, this.client, { type: TASK_TYPE, queue: "default", payload: { numberValue: 0 }, delay: { seconds: 0, nanos: 10_000_000 } }).then((r) => r.task.id);
+    const killAt = epochMs();
+    leader.child.kill(signal);
+    const dbKill = await this.dbNowMs();
+    let markerId: string | undefined;
+    let markerP = marker().then((id) => (markerId = id));
+    let leaseAt = Number.NaN;
+    let leaseDbMs = Number.NaN;
+    let actsAt = Number.NaN;
+    let actsDbMs = Number.NaN;
+    const deadline = Date.now() + timeoutMs;
+    while (Number.isNaN(leaseAt) || Number.isNaN(actsAt)) {
+      if (Date.now() > deadline) {
+        this.ctx.benchQueries.n++;
+        const t = markerId ? (await this.monitor.query("SELECT status, leader_epoch, run_at, dispatched_at FROM tasks WHERE id = $1", [markerId])).rows[0] : undefined;
+        const lease = await this.leaderLease();
+        throw new Error(`recovery: no new leader acting within ${timeoutMs} ms of ${signal} (old ${JSON.stringify(old)}, lease now ${JSON.stringify(lease)}, new lease seen after ${leaseAt - killAt} ms, marker ${markerId}: ${JSON.stringify(t)})`);
+      }
+      const lease = await this.leaderLease();
+      if (Number.isNaN(leaseAt) && lease && lease.epoch > old.epoch && lease.leaderId !== old.leaderId) {
+        leaseAt = epochMs();
+        leaseDbMs = lease.acquiredMs;
+      }
+      if (markerId !== undefined && Number.isNaN(actsAt)) {
+        this.ctx.benchQueries.n++;
+        const r = await this.monitor.query<{ e: string | null; d: string | null }>(
+          "SELECT leader_epoch::text AS e, (extract(epoch FROM dispatched_at) * 1000)::text AS d FROM tasks WHERE id = $1",
+          [markerId],
+        );
+        const e = r.rows[0]?.e;
+        if (e !== null && e !== undefined && Number(e) > old.epoch) {
+          actsAt = epochMs();
+          actsDbMs = Number(r.rows[0].d);
+        } else if (e !== null && e !== undefined) {
+          // admitted by the old leader before it stopped (SIGTERM): the next marker shows the successor
+          this.notes.push(`${signal}: a marker task was admitted by the outgoing leader (epoch ${e}); another one was enqueued`);
+          markerId = undefined;
+          markerP = marker().then((id) => (markerId = id));
+        }
+      }
+      if (Number.isNaN(leaseAt) || Number.isNaN(actsAt)) await sleep(RECOVERY_POLL_MS);
+    }
+    await markerP;
+    return { killAt, dbKill, leaseAt, leaseDbMs, actsAt, actsDbMs };
   }
 
   async close(): Promise<void> {
@@ -298,6 +474,10 @@ function rootVersion(): string {
   }
 }
 
+function recoverySetting(name: string, intervals: Record<string, string>, workerTimeoutMs: number, leaderTermMs: number): Setting {
+  return { label: `${name}: ${Object.entries(intervals).map(([k, v]) => `${k}=${v}`).join(" ")}`, intervals, workerTimeoutMs, leaderTermMs };
+}
+
 export function taskorchDriver(admin: PgAdmin): SystemDriver {
   const w = (poolSize: number, procs = 1): Setting => ({ label: `worker WORKER_POOL_SIZE=${poolSize}${procs > 1 ? ` x${procs} processes` : ""}`, poolSize, procs });
   const settings: Partial<Record<WorkloadName, Setting[]>> = {
@@ -305,6 +485,11 @@ export function taskorchDriver(admin: PgAdmin): SystemDriver {
     single: [{ label: `EnqueueTask over gRPC, ${CLIENTS} concurrent calls, one channel` }],
     drain: [w(10), w(100), w(500), w(100, 2)],
     steady: [{ label: PICKUP === "sdk" ? "in-bench worker-sdk Worker, poolSize=10" : "worker process, pickup from tasks table", poolSize: 10 }],
+    // Not a sweep: both interval sets are always run and reported (main.ts). Production: 1 repetition.
+    recovery: [
+      recoverySetting("test intervals", { HEARTBEAT_INTERVAL: "500ms", WORKER_TIMEOUT: "3s", LEADER_TERM: "3s", CLEANUP_INTERVAL: "2s" }, 3_000, 3_000),
+      { ...recoverySetting("production intervals", { HEARTBEAT_INTERVAL: "10s", WORKER_TIMEOUT: "30s", LEADER_TERM: "30s", CLEANUP_INTERVAL: "1m" }, 30_000, 30_000), reps: 1 },
+    ],
   };
   return {
     name: "taskorch",
@@ -317,8 +502,8 @@ export function taskorchDriver(admin: PgAdmin): SystemDriver {
       if (!existsSync(CLI)) return `${CLI} not found (build taskorch first: npm ci && npm run build at the repo root)`;
       return undefined;
     },
-    async create(ctx, setting) {
-      const inst = new TaskorchInstance(ctx, setting, admin);
+    async create(ctx, setting, workload) {
+      const inst = new TaskorchInstance(ctx, setting, admin, workload);
       try {
         await inst.start();
       } catch (err) {

@@ -1,7 +1,9 @@
 /** The contract every system driver implements; the workloads (workloads.ts) only use this. */
 
-export type WorkloadName = "bulk" | "single" | "drain" | "steady";
-export const WORKLOADS: WorkloadName[] = ["bulk", "single", "drain", "steady"];
+export type WorkloadName = "bulk" | "single" | "drain" | "steady" | "recovery";
+export const WORKLOADS: WorkloadName[] = ["bulk", "single", "drain", "steady", "recovery"];
+/** Workloads only some systems implement (Instance.recovery); the others are not run for them. */
+export const ONLY_TASKORCH: WorkloadName[] = ["recovery"];
 
 /** One configuration of a system; `label` is printed, the rest is recorded in the JSON. */
 export interface Setting {
@@ -35,6 +37,8 @@ export interface Instance {
   inProcessPickup?: boolean;
   /** When set, pickup (ms) per task sequence number comes from here instead of the onStart clock. */
   pickupOverride?(): Promise<Map<number, number> | undefined>;
+  /** Workload "recovery" (taskorch only): crash a worker and the leader, measure until work resumes. */
+  recovery?(): Promise<{ metrics: Record<string, number>; tasks: number }>;
   /** Notes recorded with the result (e.g. how pickup was measured). */
   notes?: string[];
 }

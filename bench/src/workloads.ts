@@ -1,4 +1,4 @@
-/** The four workloads, written once against the Instance contract. */
+/** The workloads, written once against the Instance contract (recovery is the driver's own: taskorch only). */
 import { epochMs, now, quantile, sleep, waitForCount } from "./common.js";
 import type { Instance, WorkloadName } from "./types.js";
 
@@ -60,6 +60,11 @@ export async function runWorkload(w: WorkloadName, inst: Instance, p: WorkloadPa
       const doneAt = await waitForCount(() => inst.countDone(), p.n, 10, p.drainTimeoutMs);
       const s = (doneAt - readyAt) / 1000;
       return { metrics: { throughput: p.n / s }, tasks: p.n };
+    }
+    case "recovery": {
+      if (!inst.recovery) throw new Error("recovery is not implemented for this system");
+      await hooks.beforeMeasured();
+      return inst.recovery();
     }
     case "steady": {
       const total = p.steadyN;
