@@ -60,58 +60,74 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const nats = createTestNats();
   const env = { DATABASE_URL: db.url, NATS_URL: nats.url, NATS_PREFIX: nats.prefix, ...FAST_ENV, ...options.env };
   const workerEnv = options.workerEnv ?? {};
-  const scheduler = await spawnService("scheduler", { env });
   const coordinators: ServiceProcess[] = [];
-  const startCoordinator = async () => {
-    const p = await spawnService("coordinator", { env: { ...env, DISTRIBUTED_MODE: "true" } });
-    coordinators.push(p);
-    return p;
-  };
-  for (let i = 0; i < (options.coordinators ?? 1); i++) await startCoordinator();
-  const coordinator = coordinators[0]!;
   const workers: ServiceProcess[] = [];
-  const startWorker = async (more: Record<string, string> = {}) => {
-    const { DATABASE_URL: _unused, ...workerBase } = env;
-    const w = await spawnService("worker", { env: { ...workerBase, ...workerEnv, ...more } });
-    workers.push(w);
-    return w;
-  };
-  for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
-  const api = schedulerClient(scheduler.grpcPort);
-  const coord = coordinatorClient(coordinator.grpcPort);
-  const sql = new pg.Pool({ connectionString: db.url, max: 2 });
-  // Ready means the workers are registered: until then their queues have no capacity and tasks
-  // wait in Postgres for admission instead of being dispatched at once. (Read from the database:
-  // a cluster with API tokens would refuse a tokenless ListWorkers.)
-  await eventually(
-    async () => Number((await sql.query("SELECT count(*) AS n FROM workers WHERE last_heartbeat > now() - interval '30 seconds'")).rows[0].n) >= workers.length,
-    { what: "workers registered" },
-  );
-  return {
-    db,
-    nats,
-    env,
-    scheduler,
-    coordinator,
-    coordinators,
-    workers,
-    api,
-    coord,
-    sql,
-    startWorker,
-    startCoordinator,
-    async diagnostics() {
-      const counts = (await sql.query("SELECT queue, status, count(*)::int AS n FROM tasks GROUP BY 1, 2 ORDER BY 1, 2")).rows;
-      const logs = [scheduler, ...coordinators, ...workers].map((p) => `--- ${p.command} (${p.grpcPort}) ---\n${p.output().slice(-4000)}`);
-      return [`tasks: ${JSON.stringify(counts)}`, ...logs].join("\n");
-    },
-    async teardown() {
-      api.close();
-      coord.close();
-      await Promise.all([...workers, ...coordinators, scheduler].map((p) => p.stop()));
-      await sql.end();
-      await nats.cleanup();
-      await db.drop();
-    },
-  };
+  const started: ServiceProcess[] = [];
+  try {
+    return await assemble();
+  } catch (err) {
+    // A cluster that did not come up must not leave processes, a database or streams behind.
+    await Promise.all(started.map((p) => p.stop(5000)));
+    await nats.cleanup().catch(() => undefined);
+    await db.drop().catch(() => undefined);
+    throw err;
+  }
+
+  async function assemble(): Promise<Cluster> {
+    const scheduler = await spawnService("scheduler", { env });
+    started.push(scheduler);
+    const startCoordinator = async () => {
+      const p = await spawnService("coordinator", { env: { ...env, DISTRIBUTED_MODE: "true" } });
+      coordinators.push(p);
+      started.push(p);
+      return p;
+    };
+    for (let i = 0; i < (options.coordinators ?? 1); i++) await startCoordinator();
+    const coordinator = coordinators[0]!;
+    const startWorker = async (more: Record<string, string> = {}) => {
+      const { DATABASE_URL: _unused, ...workerBase } = env;
+      const w = await spawnService("worker", { env: { ...workerBase, ...workerEnv, ...more } });
+      workers.push(w);
+      started.push(w);
+      return w;
+    };
+    for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
+    const api = schedulerClient(scheduler.grpcPort);
+    const coord = coordinatorClient(coordinator.grpcPort);
+    const sql = new pg.Pool({ connectionString: db.url, max: 2 });
+    // Ready means the workers are registered: until then their queues have no capacity and tasks
+    // wait in Postgres for admission instead of being dispatched at once. (Read from the database:
+    // a cluster with API tokens would refuse a tokenless ListWorkers.)
+    await eventually(
+      async () => Number((await sql.query("SELECT count(*) AS n FROM workers WHERE last_heartbeat > now() - interval '30 seconds'")).rows[0].n) >= workers.length,
+      { what: "workers registered" },
+    );
+    return {
+      db,
+      nats,
+      env,
+      scheduler,
+      coordinator,
+      coordinators,
+      workers,
+      api,
+      coord,
+      sql,
+      startWorker,
+      startCoordinator,
+      async diagnostics() {
+        const counts = (await sql.query("SELECT queue, status, count(*)::int AS n FROM tasks GROUP BY 1, 2 ORDER BY 1, 2")).rows;
+        const logs = [scheduler, ...coordinators, ...workers].map((p) => `--- ${p.command} (${p.grpcPort}) ---\n${p.output().slice(-4000)}`);
+        return [`tasks: ${JSON.stringify(counts)}`, ...logs].join("\n");
+      },
+      async teardown() {
+        api.close();
+        coord.close();
+        await Promise.all([...workers, ...coordinators, scheduler].map((p) => p.stop()));
+        await sql.end();
+        await nats.cleanup();
+        await db.drop();
+      },
+    };
+  }
 }
