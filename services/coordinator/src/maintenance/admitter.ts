@@ -30,6 +30,7 @@ export class Admitter implements MaintenanceService {
   readonly retryAfterMs: number;
   private readonly maxPerQueue: number;
   private rounds = 0;
+  private recheckedDue = false;
 
   constructor(private readonly config: AdmitterConfig) {
     this.retryAfterMs = config.intervalMs;
@@ -44,12 +45,19 @@ export class Admitter implements MaintenanceService {
     const items = await admitTasks(this.config.pool, term, this.config.window, this.maxPerQueue, ageTurn);
     if (items.length > 0) {
       this.rounds++;
+      this.recheckedDue = false;
       const failed = await this.config.dispatcher.dispatch(items);
       this.config.logger.debug({ admitted: items.length, unpublished: failed.length }, "Admitter: admitted tasks");
       if (failed.length > 0) this.config.logger.warn({ unpublished: failed.length }, "Admitter: publish failed; the tasks stay queued and are re-sent later");
       return 0;
     }
     const next = await nextDueInMs(this.config.pool);
+    if (next !== null && next <= 0 && !this.recheckedDue) {
+      // A task fell due between the candidate query and this one: one more round at once.
+      this.recheckedDue = true;
+      return 1;
+    }
+    this.recheckedDue = false;
     // Ready tasks but no room (next <= 0): wait to be woken by freed capacity instead of polling;
     // otherwise sleep until the next delayed task is due.
     return next === null || next <= 0 ? this.config.intervalMs : Math.min(this.config.intervalMs, Math.max(1, next));

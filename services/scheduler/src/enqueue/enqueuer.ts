@@ -18,7 +18,7 @@ export interface EnqueuerConfig {
   logger: Logger;
   /** Called after commit with the attempts ready to publish; must not throw. */
   dispatchFunc: (items: DispatchItem[]) => void;
-  /** Called after commit when due tasks had to wait for admission (their queue's window was full). */
+  /** Called after commit when tasks were stored PENDING (held back by admission, or delayed). */
   backlogFunc: () => void;
   window: AdmissionWindow;
   maxBatch?: number;
@@ -131,11 +131,12 @@ export class Enqueuer {
   private afterCommit(committed: TaskRecord[]): void {
     const ready: DispatchItem[] = [];
     let waiting = false;
-    const soon = Date.now() + 50;
     for (const t of committed) {
       metrics.tasksEnqueued.inc({ type: t.type });
       if (t.status === "queued") ready.push(toDispatchItem(t));
-      else if (t.runAt.getTime() <= soon) waiting = true;
+      // Ready but held back, or delayed: either way the leader's Admitter must (re)plan its next
+      // round now, or a delayed task could wait up to CLAIM_INTERVAL past its time.
+      else waiting = true;
     }
     if (ready.length > 0) this.config.dispatchFunc(ready);
     if (waiting) this.config.backlogFunc();
