@@ -95,6 +95,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const api = schedulerClient(scheduler.grpcPort);
     const coord = coordinatorClient(coordinator.grpcPort);
     const sql = new pg.Pool({ connectionString: db.url, max: 2 });
+    // The forced DROP DATABASE at teardown may reach a connection still closing; that is expected.
+    sql.on("error", () => undefined);
     // Ready means the workers are registered: until then their queues have no capacity and tasks
     // wait in Postgres for admission instead of being dispatched at once. (Read from the database:
     // a cluster with API tokens would refuse a tokenless ListWorkers.)
