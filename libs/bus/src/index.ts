@@ -3,6 +3,6 @@ export { connectBus, pingBus, type NatsConnection, type BusConnectionConfig } fr
 export { ensureStreams, ensureDispatchConsumer, ensureReportsConsumer } from "./streams.js";
 export { StreamPublisher, type PublishOptions } from "./publisher.js";
 export { Dispatcher } from "./dispatcher.js";
-export { encodeDispatch, jsonFromBytes, bytesFromJson, durationToMs } from "./codec.js";
+export { encodeDispatch, jsonFromBytes, durationToMs } from "./codec.js";
 export { StreamRepairer } from "./stream-repairer.js";
 export { busAuthOptions, busAuthFromSettings, type BusAuthConfig } from "./auth.js";

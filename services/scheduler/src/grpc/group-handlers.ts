@@ -6,10 +6,9 @@ import type { Logger } from "@taskorch/telemetry";
 import { toProtoTask } from "../convert.js";
 import type { TaskWaiter } from "../wait/task-waiter.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
+import { openWaitWindow } from "./wait-window.js";
 
 const MAX_PAGE_SIZE = 1000;
-const DEFAULT_WAIT_MS = 30_000;
-const MAX_WAIT_MS = 3_600_000;
 /** Recount at most this often while waiting, however many tasks finish. */
 const RECOUNT_MIN_MS = 100;
 const RECOUNT_MAX_MS = 2000;
@@ -60,17 +59,13 @@ export function groupHandlers(pool: Pool, waiter: TaskWaiter, logger: Logger) {
 
     waitGroup: unary<WaitGroupRequest, WaitGroupResponse>(logger, async (req, call) => {
       const id = requireGroupId(req.id);
-      const waitMs = req.timeout ? req.timeout.seconds * 1000 + Math.round(req.timeout.nanos / 1e6) : DEFAULT_WAIT_MS;
-      if (waitMs < 0 || waitMs > MAX_WAIT_MS) throw new InvalidArgumentError("timeout", `must be from 0s to 1h, got ${waitMs}ms`);
-      const deadline = Date.now() + waitMs;
-      const abort = new AbortController();
-      call.on("cancelled", () => abort.abort());
+      const { deadline, signal } = openWaitWindow(req.timeout, call);
       for (;;) {
         const group = toGroup(id, await mustCount(pool, id));
         const remaining = deadline - Date.now();
-        if (group.done || remaining <= 0 || abort.signal.aborted) return { group, timedOut: !group.done };
+        if (group.done || remaining <= 0 || signal.aborted) return { group, timedOut: !group.done };
         await new Promise((r) => setTimeout(r, RECOUNT_MIN_MS));
-        await waiter.waitForAnyEvent(Math.min(remaining, RECOUNT_MAX_MS), abort.signal);
+        await waiter.waitForAnyEvent(Math.min(remaining, RECOUNT_MAX_MS), signal);
       }
     }),
   };

@@ -36,6 +36,7 @@ import type { TaskWaiter } from "../wait/task-waiter.js";
 import { groupHandlers } from "./group-handlers.js";
 import { limitHandlers } from "./limit-handlers.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
+import { openWaitWindow } from "./wait-window.js";
 import { scheduleHandlers } from "./schedule-handlers.js";
 import { newTaskId } from "@taskorch/domain";
 
@@ -57,8 +58,6 @@ export interface SchedulerHandlerDeps {
 export const MAX_BATCH = 10_000;
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
-const DEFAULT_WAIT_MS = 30_000;
-const MAX_WAIT_MS = 3_600_000;
 /** Re-read the task this often while waiting, in case a finished event was lost. */
 const WAIT_RECHECK_MS = 5000;
 
@@ -164,18 +163,14 @@ export function schedulerService(deps: SchedulerHandlerDeps): GrpcServiceBinding
 
       waitTask: unary<WaitTaskRequest, WaitTaskResponse>(logger, async (req, call) => {
         const id = requireId(req.id);
-        const waitMs = req.timeout ? req.timeout.seconds * 1000 + Math.round(req.timeout.nanos / 1e6) : DEFAULT_WAIT_MS;
-        if (waitMs < 0 || waitMs > MAX_WAIT_MS) throw new InvalidArgumentError("timeout", `must be from 0s to 1h, got ${waitMs}ms`);
-        const deadline = Date.now() + waitMs;
-        const abort = new AbortController();
-        call.on("cancelled", () => abort.abort());
+        const { deadline, signal } = openWaitWindow(req.timeout, call);
         for (;;) {
           const task = await getVisible(call, id, "WaitTask");
           const remaining = deadline - Date.now();
-          if (isTerminal(task.status) || remaining <= 0 || abort.signal.aborted) {
+          if (isTerminal(task.status) || remaining <= 0 || signal.aborted) {
             return { task: toProtoTask(task), timedOut: !isTerminal(task.status) };
           }
-          await deps.waiter.waitForEvent(id, Math.min(remaining, WAIT_RECHECK_MS), abort.signal);
+          await deps.waiter.waitForEvent(id, Math.min(remaining, WAIT_RECHECK_MS), signal);
         }
       }),
     },
