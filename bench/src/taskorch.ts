@@ -28,6 +28,8 @@ const RECOVERY_TASKS = 100;
 const RECOVERY_POLL_MS = 20;
 type PickupMode = "sdk" | "db";
 const PICKUP: PickupMode = process.env.BENCH_TASKORCH_PICKUP === "db" ? "db" : "sdk";
+/** Extra node flags for every taskorch process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (NODE_OPTIONS refuses --cpu-prof). */
+const NODE_ARGS = (process.env.BENCH_TASKORCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
 
 type Unary<Req, Res> = (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => void;
 interface SchedulerClient extends grpc.Client {
@@ -66,7 +68,7 @@ class TaskorchProcess {
   readonly ready: Promise<number>;
   private tail: string[] = [];
   constructor(command: string, env: Record<string, string>, log: (m: string) => void) {
-    this.child = track(spawn(process.execPath, [CLI, command], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] }));
+    this.child = track(spawn(process.execPath, [...NODE_ARGS, CLI, command], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] }));
     this.ready = new Promise((resolveReady, reject) => {
       let buf = "";
       const onLine = (line: string) => {
@@ -107,6 +109,7 @@ class TaskorchProcess {
 }
 
 class TaskorchInstance implements Instance {
+  private enqueued = 0;
   database: string;
   notes: string[] = [];
   readonly inProcessPickup = PICKUP === "sdk";
@@ -190,10 +193,12 @@ class TaskorchInstance implements Instance {
 
   async enqueueBatch(from: number, count: number): Promise<void> {
     await call(this.client.EnqueueTasks, this.client, { tasks: Array.from({ length: count }, (_, k) => this.req(from + k)) });
+    this.enqueued += count;
   }
 
   async enqueueOne(i: number): Promise<void> {
     await call(this.client.EnqueueTask, this.client, this.req(i));
+    this.enqueued++;
   }
 
   async startDrainWorkers(): Promise<number> {
@@ -205,8 +210,10 @@ class TaskorchInstance implements Instance {
 
   async countDone(): Promise<number> {
     this.ctx.benchQueries.n++;
-    const r = await this.monitor.query<{ n: number }>("SELECT count(*)::int AS n FROM tasks WHERE status = 'succeeded'");
-    return r.rows[0].n;
+    // Counts what is left (a shrinking set on partial indexes), not what is done: a count of a
+    // growing set polled every 10 ms would take Postgres CPU from the system under test.
+    const r = await this.monitor.query<{ n: number }>("SELECT count(*)::int AS n FROM tasks WHERE status IN ('pending', 'queued', 'running')");
+    return this.enqueued - r.rows[0].n;
   }
 
   async startLatencyWorker(onStart: (i: number) => void): Promise<void> {
@@ -478,12 +485,23 @@ function recoverySetting(name: string, intervals: Record<string, string>, worker
   return { label: `${name}: ${Object.entries(intervals).map(([k, v]) => `${k}=${v}`).join(" ")}`, intervals, workerTimeoutMs, leaderTermMs };
 }
 
+/** BENCH_TASKORCH_DRAIN="500,100x2" replaces the drain sweep (pool size, optionally x processes). */
+function drainSettings(w: (poolSize: number, procs?: number) => Setting): Setting[] {
+  const spec = process.env.BENCH_TASKORCH_DRAIN;
+  if (!spec) return [w(10), w(100), w(500), w(100, 2)];
+  return spec.split(",").map((part) => {
+    const m = /^(\d+)(?:x(\d+))?$/.exec(part.trim());
+    if (!m) throw new Error(`BENCH_TASKORCH_DRAIN: ${JSON.stringify(part)} is not <pool>[x<processes>], e.g. 500 or 100x2`);
+    return w(Number(m[1]), m[2] ? Number(m[2]) : 1);
+  });
+}
+
 export function taskorchDriver(admin: PgAdmin): SystemDriver {
   const w = (poolSize: number, procs = 1): Setting => ({ label: `worker WORKER_POOL_SIZE=${poolSize}${procs > 1 ? ` x${procs} processes` : ""}`, poolSize, procs });
   const settings: Partial<Record<WorkloadName, Setting[]>> = {
     bulk: [{ label: "EnqueueTasks over gRPC, batches of 1000" }],
     single: [{ label: `EnqueueTask over gRPC, ${CLIENTS} concurrent calls, one channel` }],
-    drain: [w(10), w(100), w(500), w(100, 2)],
+    drain: drainSettings(w),
     steady: [{ label: PICKUP === "sdk" ? "in-bench worker-sdk Worker, poolSize=10" : "worker process, pickup from tasks table", poolSize: 10 }],
     // Not a sweep: both interval sets are always run and reported (main.ts). Production: 1 repetition.
     recovery: [
