@@ -8,6 +8,7 @@ import {
   deleteDeadWorkers,
   getLease,
   getTask,
+  getTasks,
   insertTasks,
   migrate,
   admitTasks,
@@ -191,5 +192,30 @@ describe("attempts are fenced", () => {
     await claimTasks(pool, [{ taskId: t!.id, attempt: 2, workerId: "w" }]);
     expect((await recordOutcomes(pool, [fail(2)], { baseMs: 1, maxMs: 1 }))[0]?.status).toBe("dead_letter");
     expect((await getTask(pool, t!.id))?.lastError).toBe("boom 2");
+  });
+
+  it("records successes, retries and dead letters of one batch in one statement, each by its own rule", async () => {
+    const tasks = await insertTasks(pool, [spec({ maxAttempts: 3 }), spec({ maxAttempts: 3 }), spec({ maxAttempts: 3 }), spec({ maxAttempts: 3 })], WINDOW);
+    await claimTasks(pool, tasks.map((t) => ({ taskId: t.id, attempt: 1, workerId: "w" })));
+    const base = { attempt: 1, workerId: "w", type: "t", durationMs: 1, traceparent: null };
+    const [ok, retry, fatal, stale] = tasks.map((t) => t.id) as [string, string, string, string];
+    const outcomes = await recordOutcomes(
+      pool,
+      [
+        { ...base, taskId: ok, outcome: { kind: "success", resultJson: '{"n":1}' } },
+        { ...base, taskId: retry, outcome: { kind: "failure", message: "try again", nonRetryable: false } },
+        { ...base, taskId: fatal, outcome: { kind: "failure", message: "give up", nonRetryable: true } },
+        { ...base, taskId: stale, attempt: 2, outcome: { kind: "success", resultJson: "null" } },
+      ],
+      { baseMs: 60_000, maxMs: 60_000 },
+    );
+    expect(new Map(outcomes.map((o) => [o.taskId, o.status]))).toEqual(new Map([[ok, "succeeded"], [retry, "pending"], [fatal, "dead_letter"]]));
+    const byId = new Map((await getTasks(pool, tasks.map((t) => t.id))).map((t) => [t.id, t]));
+    expect(byId.get(ok)).toMatchObject({ resultJson: '{"n": 1}', lastError: null });
+    expect(byId.get(ok)!.finishedAt).not.toBeNull();
+    expect(byId.get(retry)).toMatchObject({ status: "pending", lastError: "try again", resultJson: null, finishedAt: null });
+    expect(byId.get(retry)!.runAt.getTime()).toBeGreaterThan(Date.now() + 25_000);
+    expect(byId.get(fatal)).toMatchObject({ status: "dead_letter", lastError: "give up", resultJson: null });
+    expect(byId.get(stale)).toMatchObject({ status: "running", resultJson: null });
   });
 });

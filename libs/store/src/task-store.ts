@@ -181,56 +181,26 @@ export interface BackoffParams {
 }
 
 /**
- * Applies a batch of attempt reports: successes and failures, each in one statement, both in one
- * transaction. Reports for stale attempts change nothing and are not returned.
+ * Applies a batch of attempt reports, successes and failures, in one autocommitted statement.
+ * Reports for stale attempts change nothing and are not returned.
  */
-export async function recordOutcomes(
-  pool: pg.Pool,
-  reports: readonly AttemptReport[],
-  backoff: BackoffParams,
-): Promise<RecordedOutcome[]> {
-  const ok = reports.filter((r) => r.outcome.kind === "success");
-  const failed = reports.filter((r) => r.outcome.kind === "failure");
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    const out: RecordedOutcome[] = [];
-    if (ok.length > 0) {
-      const res = await client.query<{ id: string; type: string }>({
-        ...sql("TaskCompleteMany"),
-        values: [
-          ok.map((r) => r.taskId),
-          ok.map((r) => r.attempt),
-          ok.map((r) => r.workerId),
-          ok.map((r) => (r.outcome.kind === "success" ? r.outcome.resultJson : "null")),
-        ],
-      });
-      const attemptOf = new Map(ok.map((r) => [r.taskId, r.attempt]));
-      for (const row of res.rows) out.push({ taskId: row.id, type: row.type, status: "succeeded", attempts: attemptOf.get(row.id) ?? 0 });
-    }
-    if (failed.length > 0) {
-      const res = await client.query<{ id: string; type: string; status: TaskStatus; attempts: number }>({
-        ...sql("TaskFailMany"),
-        values: [
-          failed.map((r) => r.taskId),
-          failed.map((r) => r.attempt),
-          failed.map((r) => r.workerId),
-          failed.map((r) => (r.outcome.kind === "failure" ? r.outcome.message : "")),
-          failed.map((r) => r.outcome.kind === "failure" && r.outcome.nonRetryable),
-          backoff.baseMs,
-          backoff.maxMs,
-        ],
-      });
-      for (const row of res.rows) out.push({ taskId: row.id, type: row.type, status: row.status, attempts: row.attempts });
-    }
-    await client.query("COMMIT");
-    return out;
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+export async function recordOutcomes(db: Queryable, reports: readonly AttemptReport[], backoff: BackoffParams): Promise<RecordedOutcome[]> {
+  if (reports.length === 0) return [];
+  const res = await db.query<{ id: string; type: string; status: TaskStatus; attempts: number }>({
+    ...sql("TaskRecordOutcomes"),
+    values: [
+      reports.map((r) => r.taskId),
+      reports.map((r) => r.attempt),
+      reports.map((r) => r.workerId),
+      reports.map((r) => r.outcome.kind === "success"),
+      reports.map((r) => (r.outcome.kind === "success" ? r.outcome.resultJson : null)),
+      reports.map((r) => (r.outcome.kind === "failure" ? r.outcome.message : null)),
+      reports.map((r) => r.outcome.kind === "failure" && r.outcome.nonRetryable),
+      backoff.baseMs,
+      backoff.maxMs,
+    ],
+  });
+  return res.rows.map((row) => ({ taskId: row.id, type: row.type, status: row.status, attempts: row.attempts }));
 }
 
 export async function cancelTask(
