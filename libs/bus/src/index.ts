@@ -6,3 +6,4 @@ export { Dispatcher } from "./dispatcher.js";
 export { encodeDispatch, jsonFromBytes, durationToMs } from "./codec.js";
 export { StreamRepairer } from "./stream-repairer.js";
 export { busAuthOptions, busAuthFromSettings, type BusAuthConfig } from "./auth.js";
+export { AdmissionNudger, decodeAdmissionEvent, type AdmissionEvent } from "./admission-events.js";

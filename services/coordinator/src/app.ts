@@ -1,4 +1,4 @@
-import { busAuthFromSettings, connectBus, Dispatcher, ensureStreams, pingBus, StreamRepairer, subjectsFor, type NatsConnection } from "@taskorch/bus";
+import { busAuthFromSettings, connectBus, decodeAdmissionEvent, Dispatcher, ensureStreams, pingBus, StreamRepairer, subjectsFor, type NatsConnection } from "@taskorch/bus";
 import type { TaskorchConfig } from "@taskorch/config";
 import { TaskEvents } from "@taskorch/proto";
 import { grpcSecurityFromSettings, startGrpcServer, type GrpcServer } from "@taskorch/rpc";
@@ -91,15 +91,10 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
       recorder = new HeartbeatRecorder(nc, subjects, pool, log);
       recorder.start();
       const window = { workerTimeoutMs: config.workerTimeoutMs, factor: config.admissionWindowFactor, extra: config.admissionWindowExtra };
+      const admitter = new Admitter({ pool, dispatcher, logger: log, intervalMs: config.claimIntervalMs, window });
       maintainer = new Maintainer(
         [
-          new Admitter({
-            pool,
-            dispatcher,
-            logger: log,
-            intervalMs: config.claimIntervalMs,
-            window,
-          }),
+          admitter,
           new OrphanRescuer({
             pool,
             dispatcher,
@@ -111,6 +106,7 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
             redispatchIntervalMs: config.cleanupIntervalMs,
             suspectWorkerIds: suspects,
             announceFunc: announce,
+            readyFunc: () => maintainer?.wake("Admitter"),
           }),
           new CronEnqueuer({ pool, dispatcher, logger: log, window }),
           new WorkerReaper(pool, config.deadWorkerRetentionMs, config.cleanupIntervalMs, log),
@@ -137,8 +133,13 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
       // look (the lease row stays the only truth; this is just a wake-up).
       const e = elector;
       leaderSub = nc.subscribe(subjects.leaderEvents, { callback: () => e.poke() });
-      // Schedulers announce freed capacity and ready tasks they could not admit: admit now.
-      capacitySub = nc.subscribe(subjects.capacityEvents, { callback: () => m.wake("Admitter") });
+      // Schedulers announce new pending tasks and freed capacity (see AdmissionEvent).
+      capacitySub = nc.subscribe(subjects.capacityEvents, {
+        callback: (err, msg) => {
+          if (err) return;
+          if (admitter.wantsRound(decodeAdmissionEvent(msg.data))) m.wake("Admitter");
+        },
+      });
       grpc = await startGrpcServer({
         healthChecks,
         host: config.grpcHost,

@@ -1,4 +1,4 @@
-import { busAuthFromSettings, connectBus, Dispatcher, ensureReportsConsumer, ensureStreams, pingBus, StreamRepairer, subjectsFor, type NatsConnection } from "@taskorch/bus";
+import { AdmissionNudger, busAuthFromSettings, connectBus, Dispatcher, ensureReportsConsumer, ensureStreams, pingBus, StreamRepairer, subjectsFor, type NatsConnection } from "@taskorch/bus";
 import type { TaskorchConfig } from "@taskorch/config";
 import { grpcSecurityFromSettings, startGrpcServer, type GrpcServer } from "@taskorch/rpc";
 import { createPool, migrate, pingDatabase, type Pool } from "@taskorch/store";
@@ -77,21 +77,14 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
       dispatchQueue = new DispatchQueue(dispatcher, log);
       const queue = dispatchQueue;
       const bus = nc;
-      // Wakes the leader's Admitter; debounced so a burst of batches sends one event per tick.
-      let capacityPending = false;
-      const announceCapacity = () => {
-        if (capacityPending) return;
-        capacityPending = true;
-        setImmediate(() => {
-          capacityPending = false;
-          bus.publish(subjects.capacityEvents);
-        });
-      };
+      // Wakes the leader's Admitter; one nudge per event-loop turn however many batches finished.
+      const nudger = new AdmissionNudger(bus, subjects.capacityEvents);
+      const announceReady = () => nudger.nudge("ready");
       enqueuer = new Enqueuer({
         pool,
         logger: log,
         dispatchFunc: (items) => queue.push(items),
-        backlogFunc: announceCapacity,
+        backlogFunc: (event) => nudger.nudge(event),
         window: { workerTimeoutMs: config.workerTimeoutMs, factor: config.admissionWindowFactor, extra: config.admissionWindowExtra },
       });
       waiter = new TaskWaiter(nc, subjects, log);
@@ -106,7 +99,7 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
         { baseMs: config.retryBackoffBaseMs, maxMs: config.retryBackoffMaxMs },
         (ids) => w.announce(ids),
         repairer,
-        announceCapacity,
+        (event) => nudger.nudge(event),
         log,
       );
       await reports.start();
@@ -127,7 +120,7 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
             waiter,
             validator: validatorConfig(config),
             limits: { maxBatchSize: config.maxBatchSize, maxPageSize: config.maxPageSize },
-            capacityFunc: announceCapacity,
+            capacityFunc: announceReady,
             logger: log,
           }),
         ],

@@ -1,4 +1,4 @@
-import type { Dispatcher } from "@taskorch/bus";
+import type { AdmissionEvent, Dispatcher } from "@taskorch/bus";
 import { admitTasks, nextDueInMs, type AdmissionWindow, type LeaderTerm, type Pool } from "@taskorch/store";
 import type { Logger } from "@taskorch/telemetry";
 import type { MaintenanceService } from "./maintainer.js";
@@ -31,19 +31,47 @@ export class Admitter implements MaintenanceService {
   private readonly maxPerQueue: number;
   private rounds = 0;
   private recheckedDue = false;
+  /** The last round admitted tasks. */
+  private admitted = true;
+  /** The last round admitted nothing although ready tasks wait: no room (or limits). */
+  private blocked = false;
+  private inRound = false;
 
   constructor(private readonly config: AdmitterConfig) {
     this.retryAfterMs = config.intervalMs;
     this.maxPerQueue = config.maxPerQueue ?? 2000;
   }
 
+  /**
+   * Whether a scheduler's nudge is worth a round now. "room" is, while the last round admitted
+   * tasks (there may be more) or found ready tasks it had no room for; "held" is unless the last
+   * round found ready tasks and no room (then only room helps, and "room" will wake it).
+   */
+  wantsRound(event: AdmissionEvent): boolean {
+    // Mid-round the flags describe the previous round, and this one may have read too early.
+    if (event === "ready" || this.inRound) return true;
+    if (event === "held") return !this.blocked;
+    return this.admitted || this.blocked;
+  }
+
   async runOnce(term: LeaderTerm): Promise<number> {
+    this.inRound = true;
+    try {
+      return await this.round(term);
+    } finally {
+      this.inRound = false;
+    }
+  }
+
+  private async round(term: LeaderTerm): Promise<number> {
     // Every AGE_TURN_EVERY-th admitting round gives the oldest ready task a slot whatever its priority, so a
     // saturated queue still serves low priorities (at least one task in AGE_TURN_EVERY rounds).
     // Only rounds that admit something count, so idle wake-ups do not bring age turns closer.
     const ageTurn = this.rounds % AGE_TURN_EVERY === AGE_TURN_EVERY - 1;
     const items = await admitTasks(this.config.pool, term, this.config.window, this.maxPerQueue, ageTurn);
     if (items.length > 0) {
+      this.admitted = true;
+      this.blocked = false;
       this.rounds++;
       this.recheckedDue = false;
       const failed = await this.config.dispatcher.dispatch(items);
@@ -58,6 +86,8 @@ export class Admitter implements MaintenanceService {
       return 1;
     }
     this.recheckedDue = false;
+    this.admitted = false;
+    this.blocked = next !== null && next <= 0;
     // Ready tasks but no room (next <= 0): wait to be woken by freed capacity instead of polling;
     // otherwise sleep until the next delayed task is due.
     return next === null || next <= 0 ? this.config.intervalMs : Math.min(this.config.intervalMs, Math.max(1, next));

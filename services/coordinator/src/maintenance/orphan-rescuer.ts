@@ -17,6 +17,8 @@ export interface OrphanRescuerConfig {
   /** Workers known to be gone at start (single-instance restart): their tasks are rescued at once. */
   suspectWorkerIds: string[];
   announceFunc: (finishedTaskIds: string[]) => void;
+  /** Called when tasks went back to PENDING, so the Admitter runs them now rather than at its next tick. */
+  readyFunc: () => void;
   batchSize?: number;
 }
 
@@ -62,6 +64,7 @@ export class OrphanRescuer implements MaintenanceService {
         else metrics.taskRetries.inc({ type: r.type, attempt: String(r.attempts) });
       }
       this.config.announceFunc(dead.map((r) => r.taskId));
+      if (dead.length < rescued.length) this.config.readyFunc();
       logger.info({ rescued: rescued.length, dead_lettered: dead.length, reasons: [...new Set(rescued.map((r) => r.reason))] }, "OrphanRescuer: rescued tasks");
     }
     if (performance.now() - this.lastRedispatch >= this.config.redispatchIntervalMs) {

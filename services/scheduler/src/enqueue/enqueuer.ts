@@ -18,8 +18,12 @@ export interface EnqueuerConfig {
   logger: Logger;
   /** Called after commit with the attempts ready to publish; must not throw. */
   dispatchFunc: (items: DispatchItem[]) => void;
-  /** Called after commit when tasks were stored PENDING (held back by admission, or delayed). */
-  backlogFunc: () => void;
+  /**
+   * Called after commit when tasks were stored PENDING: "ready" when some are delayed (the leader
+   * must plan for their due time), "held" when all were due but held back (full window, older
+   * tasks waiting, limits).
+   */
+  backlogFunc: (event: "ready" | "held") => void;
   window: AdmissionWindow;
   maxBatch?: number;
   maxInFlight?: number;
@@ -66,7 +70,7 @@ export class Enqueuer {
   constructor(private readonly config: EnqueuerConfig) {
     this.committer = new GroupCommitter({
       maxBatch: config.maxBatch ?? 2000,
-      maxInFlight: config.maxInFlight ?? 4,
+      maxInFlight: config.maxInFlight ?? 2,
       flushFunc: (specs, groupSizes) => this.flush(specs, groupSizes),
     });
   }
@@ -130,15 +134,17 @@ export class Enqueuer {
   /** Counts and hands over what was committed: due tasks to publish, and a nudge when some wait. */
   private afterCommit(committed: TaskRecord[]): void {
     const ready: DispatchItem[] = [];
-    let waiting = false;
+    let held = false;
+    let delayed = false;
     for (const t of committed) {
       metrics.tasksEnqueued.inc({ type: t.type });
       if (t.status === "queued") ready.push(toDispatchItem(t));
-      // Ready but held back, or delayed: either way the leader's Admitter must (re)plan its next
-      // round now, or a delayed task could wait up to CLAIM_INTERVAL past its time.
-      else waiting = true;
+      // run_at and created_at are both the database's clock: a later run_at means a delayed task.
+      else if (t.runAt.getTime() > t.createdAt.getTime()) delayed = true;
+      else held = true;
     }
     if (ready.length > 0) this.config.dispatchFunc(ready);
-    if (waiting) this.config.backlogFunc();
+    if (delayed) this.config.backlogFunc("ready");
+    else if (held) this.config.backlogFunc("held");
   }
 }

@@ -1,5 +1,5 @@
 import { GroupCommitter, isUuid, type AttemptReport, type TaskStatus } from "@taskorch/domain";
-import { jsonFromBytes, type NatsConnection, type StreamRepairer, type Subjects } from "@taskorch/bus";
+import { jsonFromBytes, type AdmissionEvent, type NatsConnection, type StreamRepairer, type Subjects } from "@taskorch/bus";
 import { ReportBatch } from "@taskorch/proto";
 import { recordOutcomes, type BackoffParams, type Pool, type RecordedOutcome } from "@taskorch/store";
 import { ATTR, contextFromTraceparent, metrics, SpanStatusCode, tracer, type Logger } from "@taskorch/telemetry";
@@ -79,7 +79,7 @@ export class ReportApplier {
     private readonly backoff: BackoffParams,
     private readonly announceFunc: (finishedTaskIds: string[]) => void,
     private readonly repairer: StreamRepairer,
-    private readonly capacityFunc: () => void,
+    private readonly admissionFunc: (event: AdmissionEvent) => void,
     private readonly logger: Logger,
   ) {
     this.committer = new GroupCommitter({
@@ -88,8 +88,10 @@ export class ReportApplier {
       flushFunc: async (reports) => {
         const outcomes = await recordOutcomes(this.pool, reports, this.backoff);
         this.afterCommit(outcomes);
-        // Finished attempts free room in their queues' windows: let the leader admit more.
-        if (outcomes.length > 0) this.capacityFunc();
+        // Finished attempts free room in their queues' windows; a retry is a newly delayed task
+        // the leader must plan for.
+        if (outcomes.some((o) => o.status === "pending")) this.admissionFunc("ready");
+        else if (outcomes.length > 0) this.admissionFunc("room");
         const byKey = new Map(outcomes.map((o) => [o.taskId, o]));
         const results = reports.map((r) => byKey.get(r.taskId) ?? null);
         reports.forEach((r, i) => traceRecording(r, results[i] ?? null));
