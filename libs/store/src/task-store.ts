@@ -89,27 +89,57 @@ export interface AdmissionWindow {
 
 /** Inserts tasks in one statement; rows whose idempotency key is taken are skipped (not returned). */
 export async function insertTasks(db: Queryable, specs: readonly TaskSpec[], window: AdmissionWindow): Promise<TaskRecord[]> {
-  const res = await db.query<TaskRow>({
+  const res = await db.query<{ id: string; status: TaskStatus; attempts: number; run_at_ms: number; created_at_ms: number }>({
     ...sql("TaskInsertMany"),
     values: [
-      specs.map((s) => s.id),
-      specs.map((s) => s.type),
-      specs.map((s) => s.queue),
-      specs.map((s) => s.payloadJson),
-      specs.map((s) => s.priority),
-      specs.map((s) => s.maxAttempts),
-      specs.map((s) => s.runAt),
-      specs.map((s) => s.delayMs),
-      specs.map((s) => s.timeoutMs),
-      specs.map((s) => s.idempotencyKey),
-      specs.map((s) => s.traceparent),
-      specs.map((s) => s.groupId),
+      JSON.stringify(
+        specs.map((s) => ({
+          id: s.id,
+          type: s.type,
+          queue: s.queue,
+          payload: s.payloadJson,
+          priority: s.priority,
+          max_attempts: s.maxAttempts,
+          run_at: s.runAt,
+          delay_ms: s.delayMs,
+          timeout_ms: s.timeoutMs,
+          idempotency_key: s.idempotencyKey,
+          traceparent: s.traceparent,
+          group_id: s.groupId,
+        })),
+      ),
       window.workerTimeoutMs,
       window.factor,
       window.extra,
     ],
   });
-  return res.rows.map(toTask);
+  const byId = new Map(specs.map((s) => [s.id, s]));
+  return res.rows.map((r) => {
+    const s = byId.get(r.id)!;
+    const createdAt = new Date(r.created_at_ms);
+    return {
+      id: r.id,
+      type: s.type,
+      queue: s.queue,
+      payloadJson: s.payloadJson,
+      priority: s.priority,
+      status: r.status,
+      attempts: r.attempts,
+      maxAttempts: s.maxAttempts,
+      runAt: new Date(r.run_at_ms),
+      timeoutMs: s.timeoutMs,
+      idempotencyKey: s.idempotencyKey,
+      resultJson: null,
+      lastError: null,
+      workerId: null,
+      traceparent: s.traceparent,
+      createdAt,
+      updatedAt: createdAt,
+      startedAt: null,
+      finishedAt: null,
+      groupId: s.groupId,
+    };
+  });
 }
 
 export async function getTasksByIdempotencyKeys(db: Queryable, keys: readonly string[]): Promise<TaskRecord[]> {
