@@ -5,9 +5,9 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { Client, credentials, Metadata, status, type ServiceDefinition, type ServiceError } from "@grpc/grpc-js";
-import { connect } from "@nats-io/transport-node";
+import { connect, headers as natsHeaders } from "@nats-io/transport-node";
 import { subjectsFor } from "@taskorch/bus";
-import { CancelNotice, ClaimRequest, CoordinatorServiceService, DispatchMessage, Heartbeat, ReportBatch, SchedulerServiceService } from "@taskorch/proto";
+import { CancelNotice, ClaimRequest, CoordinatorServiceService, DispatchBatch, DispatchMessage, Heartbeat, ReportBatch, SchedulerServiceService } from "@taskorch/proto";
 import { eventually } from "@taskorch/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCluster, type Cluster } from "./cluster.js";
@@ -165,8 +165,23 @@ describe("fuzz: every RPC and every NATS subject", () => {
     forged.push([s.reports, ReportBatch.encode({ workerId: "", reports: [{ taskId: running.id, attempt: running.attempts, type: "x", traceparent: "", resultJson: Buffer.from("not json{"), duration: undefined }] }).finish()]);
     forged.push([s.heartbeats, Heartbeat.encode({ workerId: "w".repeat(10_000), hostname: "h".repeat(100_000), queues: Array.from({ length: 5000 }, () => "q"), capacity: -5, active: 2 ** 31 - 1, version: "v" }).finish()]);
     for (let i = 0; i < 50; i++) {
-      forged.push([s.dispatch("default"), DispatchMessage.encode({ taskId: randomUUID(), attempt: 1, type: "example.noop", queue: "default", payloadJson: Buffer.alloc(0), timeout: undefined, maxAttempts: 1 }).finish()]);
-      forged.push([s.dispatch("default"), DispatchMessage.encode({ taskId: pick(knownIds), attempt: anyInt(), type: badString(), queue: "default", payloadJson: Buffer.from(bytes(40)), timeout: undefined, maxAttempts: anyInt() }).finish()]);
+      forged.push([s.dispatch("default"), DispatchMessage.encode({ taskId: randomUUID(), attempt: 1, type: "example.noop", queue: "default", payloadJson: Buffer.alloc(0), timeout: undefined, maxAttempts: 1, traceparent: "" }).finish()]);
+      forged.push([s.dispatch("default"), DispatchMessage.encode({ taskId: pick(knownIds), attempt: anyInt(), type: badString(), queue: "default", payloadJson: Buffer.from(bytes(40)), timeout: undefined, maxAttempts: anyInt(), traceparent: badString() }).finish()]);
+    }
+    // Batches (header Taskorch-Dispatch: batch): random bytes, an empty batch, forged attempts.
+    const batchHeaders = () => {
+      const h = natsHeaders();
+      h.set("Taskorch-Dispatch", "batch");
+      return h;
+    };
+    const batches: Uint8Array[] = [bytes(300), DispatchBatch.encode({ items: [] }).finish()];
+    for (let i = 0; i < 20; i++) {
+      const item = () => ({ taskId: pick([...knownIds, randomUUID()]), attempt: anyInt(), type: badString(), queue: "default", payloadJson: Buffer.from(bytes(20)), timeout: undefined, maxAttempts: anyInt(), traceparent: badString() });
+      batches.push(DispatchBatch.encode({ items: Array.from({ length: 1 + int(40) }, item) }).finish());
+    }
+    for (const data of batches) {
+      nc.publish(s.dispatch("default"), data, { headers: batchHeaders() });
+      messages++;
     }
     for (const [subject, data] of forged) {
       if (subject === s.claims) await nc.request(subject, data, { timeout: 2000 }).catch(() => undefined);

@@ -133,16 +133,21 @@ describe("recovery when processes die", () => {
   });
 
   it("tasks queued when NATS loses its streams are re-dispatched from Postgres and succeed", async () => {
-    c = await startCluster({ env: { DISPATCH_TIMEOUT: "2s" }, workerEnv: { WORKER_QUEUES: "lost" } });
+    // WORKER_TIMEOUT outlasts the freeze below, so the frozen worker still counts as capacity.
+    c = await startCluster({ env: { DISPATCH_TIMEOUT: "2s", WORKER_TIMEOUT: "30s" }, workerEnv: { WORKER_QUEUES: "lost" } });
     // Let the worker's capacity be known, then freeze it so the queued messages stay in NATS.
     await eventually(async () => (await c!.coord.listWorkers({})).workers.some((w) => w.alive));
     const worker = c.workers[0]!;
     worker.signal("SIGSTOP");
+    // Outlive the frozen worker's outstanding pull request (it expires after 5 s), or the server
+    // would deliver the dispatch message into its socket before the stream is lost.
+    await new Promise((r) => setTimeout(r, 6000));
     const { tasks } = await c.api.enqueueTasks({ tasks: Array.from({ length: 25 }, (_, i) => ({ ...base, type: "example.noop", queue: "lost", payload: { i } })) });
     expect(tasks.every((t) => t.status === TaskStatus.TASK_STATUS_QUEUED)).toBe(true);
     const nc = await connect({ servers: c.nats.url });
     const jsm = await jetstreamManager(nc);
-    await eventually(async () => (await jsm.streams.info(`${c!.nats.prefix}_dispatch`)).state.messages >= 20, { what: "messages in the stream" });
+    // The 25 attempts were committed together, so they went out as one DispatchBatch message.
+    await eventually(async () => (await jsm.streams.info(`${c!.nats.prefix}_dispatch`)).state.messages >= 1, { what: "the dispatch message in the stream" });
     await jsm.streams.delete(`${c.nats.prefix}_dispatch`);
     await jsm.streams.delete(`${c.nats.prefix}_reports`);
     await nc.close();

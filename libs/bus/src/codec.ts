@@ -3,8 +3,8 @@ import { DispatchMessage } from "@taskorch/proto";
 
 const decoder = new TextDecoder();
 
-export function encodeDispatch(item: DispatchItem): Uint8Array {
-  return DispatchMessage.encode({
+export function dispatchMessageOf(item: DispatchItem, traceparent = ""): DispatchMessage {
+  return {
     taskId: item.taskId,
     attempt: item.attempt,
     type: item.type,
@@ -12,7 +12,12 @@ export function encodeDispatch(item: DispatchItem): Uint8Array {
     payloadJson: Buffer.from(item.payloadJson),
     timeout: item.timeoutMs === null ? undefined : { seconds: Math.floor(item.timeoutMs / 1000), nanos: (item.timeoutMs % 1000) * 1_000_000 },
     maxAttempts: item.maxAttempts,
-  }).finish();
+    traceparent,
+  };
+}
+
+export function encodeDispatch(item: DispatchItem): Uint8Array {
+  return DispatchMessage.encode(dispatchMessageOf(item)).finish();
 }
 
 export function jsonFromBytes(bytes: Uint8Array): string {

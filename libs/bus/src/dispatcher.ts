@@ -1,13 +1,23 @@
 import type { DispatchItem } from "@taskorch/domain";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
-import { ATTR, contextFromTraceparent, failSpan, SpanKind, traceparentOf, tracer, trace } from "@taskorch/telemetry";
-import { encodeDispatch } from "./codec.js";
+import { DispatchBatch } from "@taskorch/proto";
+import { ATTR, contextFromTraceparent, failSpan, SpanKind, traceparentOf, tracer, trace, type Span } from "@taskorch/telemetry";
+import { dispatchMessageOf, encodeDispatch } from "./codec.js";
 import { StreamPublisher } from "./publisher.js";
 import type { Subjects } from "./subjects.js";
 
+/** Header that marks a DispatchBatch (a message without it holds one DispatchMessage). */
+export const DISPATCH_BATCH_HEADER = "Taskorch-Dispatch";
 /**
- * Publishes attempts to `<prefix>.dispatch.<queue>`. The message id `<task>:<attempt>` lets JetStream
- * drop a duplicate publish of the same attempt inside its de-duplication window.
+ * Most attempts per DispatchBatch. A burst costs one JetStream message (store, delivery, ack) per
+ * batch instead of per attempt; small enough that a worker usually has room for a whole batch
+ * (it claims what it has slots for and lets JetStream redeliver the message for the rest).
+ */
+export const MAX_DISPATCH_BATCH = 32;
+
+/**
+ * Publishes attempts to `<prefix>.dispatch.<queue>`: alone as a DispatchMessage, or, when several
+ * of one queue go out together, as DispatchBatch messages of up to MAX_DISPATCH_BATCH.
  */
 export class Dispatcher {
   private readonly publisher: StreamPublisher;
@@ -23,8 +33,18 @@ export class Dispatcher {
 
   /** Publishes every item; resolves with the ones that failed (they stay QUEUED and are re-sent later). */
   async dispatch(items: readonly DispatchItem[]): Promise<DispatchItem[]> {
-    const results = await Promise.allSettled(items.map((item) => this.publishOne(item)));
-    const failed = items.filter((_, i) => results[i]!.status === "rejected");
+    const byQueue = new Map<string, DispatchItem[]>();
+    for (const item of items) {
+      const list = byQueue.get(item.queue);
+      if (list) list.push(item);
+      else byQueue.set(item.queue, [item]);
+    }
+    const chunks: DispatchItem[][] = [];
+    for (const list of byQueue.values()) {
+      for (let i = 0; i < list.length; i += MAX_DISPATCH_BATCH) chunks.push(list.slice(i, i + MAX_DISPATCH_BATCH));
+    }
+    const results = await Promise.allSettled(chunks.map((chunk) => (chunk.length === 1 ? this.publishOne(chunk[0]!) : this.publishBatch(chunk))));
+    const failed = chunks.filter((_, i) => results[i]!.status === "rejected").flat();
     const firstError = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (firstError) this.onFailureFunc(String(firstError.reason));
     return failed;
@@ -33,11 +53,12 @@ export class Dispatcher {
   /**
    * A traced task gets a PRODUCER span under the context stored with it (the EnqueueTask span), so
    * every attempt, however late and from whichever process, joins the task's trace; the span's
-   * own context travels to the worker in the `traceparent` header.
+   * own context travels to the worker (header for a single message, field for a batch item).
    */
-  private async publishOne(item: DispatchItem): Promise<void> {
+  private producerSpan(item: DispatchItem): { span: Span; traceparent: string } | undefined {
+    if (!item.traceparent) return undefined;
     const subject = this.subjects.dispatch(item.queue);
-    if (!item.traceparent) return this.publisher.publish(subject, encodeDispatch(item));
+    const parent = contextFromTraceparent(item.traceparent);
     const span = tracer.startSpan(
       `publish ${item.queue}`,
       {
@@ -51,17 +72,40 @@ export class Dispatcher {
           [ATTR.destination]: subject,
         },
       },
-      contextFromTraceparent(item.traceparent),
+      parent,
     );
+    return { span, traceparent: traceparentOf(trace.setSpan(parent, span)) ?? item.traceparent };
+  }
+
+  private async publishOne(item: DispatchItem): Promise<void> {
+    const subject = this.subjects.dispatch(item.queue);
+    const traced = this.producerSpan(item);
+    if (!traced) return this.publisher.publish(subject, encodeDispatch(item));
     const h = headers();
-    h.set("traceparent", traceparentOf(trace.setSpan(contextFromTraceparent(item.traceparent), span)) ?? item.traceparent);
+    h.set("traceparent", traced.traceparent);
+    await this.ended([traced.span], this.publisher.publish(subject, encodeDispatch(item), { headers: h }));
+  }
+
+  private async publishBatch(items: DispatchItem[]): Promise<void> {
+    const spans: Span[] = [];
+    const messages = items.map((item) => {
+      const traced = this.producerSpan(item);
+      if (traced) spans.push(traced.span);
+      return dispatchMessageOf(item, traced?.traceparent ?? "");
+    });
+    const h = headers();
+    h.set(DISPATCH_BATCH_HEADER, "batch");
+    await this.ended(spans, this.publisher.publish(this.subjects.dispatch(items[0]!.queue), DispatchBatch.encode({ items: messages }).finish(), { headers: h }));
+  }
+
+  private async ended(spans: Span[], publish: Promise<void>): Promise<void> {
     try {
-      await this.publisher.publish(subject, encodeDispatch(item), { headers: h });
+      await publish;
     } catch (err) {
-      failSpan(span, err);
+      for (const span of spans) failSpan(span, err);
       throw err;
     } finally {
-      span.end();
+      for (const span of spans) span.end();
     }
   }
 

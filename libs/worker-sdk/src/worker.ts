@@ -3,13 +3,15 @@
  * runs the registered handler with bounded concurrency and reports the outcome. It never touches
  * Postgres (invariant 7): everything goes over NATS, so any language can implement this loop.
  *
- * Life of one message:
+ * Life of one message (one attempt, or a DispatchBatch of several attempts of a queue):
  *   fetch only as many messages as there are free pool slots (nothing waits in a local buffer, so
- *   a dead worker strands no unclaimed messages for long) -> decode -> claim (request/reply)
- *     granted:  ack the message (Postgres now owns the attempt) -> run handler with an AbortSignal
- *               (timeout, cancel notice, shutdown) -> report success/failure -> free the slot
- *     rejected: the attempt is no longer current (ran elsewhere, canceled): ack and drop
- *     no answer: nak with a delay so JetStream redelivers it later
+ *   a dead worker strands no unclaimed messages for long) -> decode -> take a slot per attempt it
+ *   has room for -> claim them (request/reply, one request for many)
+ *     granted:  run handler with an AbortSignal (timeout, cancel notice, shutdown) -> report
+ *               success/failure -> free the slot
+ *     rejected: the attempt is no longer current (ran elsewhere, canceled): drop it
+ *   all claims answered: ack the message (Postgres now owns the attempts); attempts of a batch it
+ *   had no room for: nak, so JetStream redelivers the message; no answer: nak with a delay
  * A timed-out attempt is reported failed at its deadline even if the handler ignores the signal;
  * its late result is discarded.
  *
@@ -20,6 +22,7 @@
 import { hostname } from "node:os";
 import { coerceError, VERSION } from "@taskorch/domain";
 import {
+  DISPATCH_BATCH_HEADER,
   durationToMs,
   ensureDispatchConsumer,
   ensureStreams,
@@ -29,7 +32,7 @@ import {
   type NatsConnection,
   type Subjects,
 } from "@taskorch/bus";
-import { CancelNotice, DispatchMessage, Heartbeat, type Report } from "@taskorch/proto";
+import { CancelNotice, DispatchBatch, DispatchMessage, Heartbeat, type Report } from "@taskorch/proto";
 import {
   ATTR,
   context,
@@ -64,6 +67,9 @@ export interface WorkerConfig {
 }
 
 const NAK_DELAY_MS = 1000;
+const NO_ROOM_NAK_DELAY_MS = 20;
+/** Attempts this worker already claimed (won or lost) that a redelivered batch can skip. */
+const SEEN_ATTEMPTS = 10_000;
 /** Long-poll of one fetch: an idle worker gets a new message the moment it is published. */
 const FETCH_EXPIRES_MS = 5000;
 
@@ -75,6 +81,7 @@ export class Worker {
   private readonly reporter: Reporter;
   private readonly repairer: StreamRepairer;
   private readonly running = new Map<string, AbortController>();
+  private readonly seen = new Set<string>();
   private fetches = new Set<ConsumerMessages>();
   private loops: Promise<void>[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -175,11 +182,12 @@ export class Worker {
       try {
         for await (const m of batch) {
           if (this.stopping || this.slots.free === 0) {
-            m.nak();
+            // No room (a batch took the slots this fetch was sized for): hand the message back
+            // for a little while rather than at once, which would bounce it straight back here.
+            m.nak(this.stopping ? undefined : NO_ROOM_NAK_DELAY_MS);
             continue;
           }
-          this.slots.take(1);
-          void this.process(m).finally(() => this.slots.release());
+          void this.accept(m);
         }
       } catch (err) {
         this.config.logger.warn({ err }, "Worker: fetch ended with an error; retrying");
@@ -191,18 +199,58 @@ export class Worker {
     }
   }
 
-  private async process(m: JsMsg): Promise<void> {
-    let d: DispatchMessage;
+  /**
+   * Claims the message's attempts as far as there are free slots (at least one is), in waves: a
+   * rejected claim (the attempt ran elsewhere) frees its slot for the next attempt of the batch.
+   * Acknowledges the message once every attempt's claim is answered; when a batch holds more
+   * attempts than this worker has room for, the rest are left to JetStream's redelivery (nak),
+   * where another claim of an attempt already taken is simply rejected (fenced).
+   */
+  private async accept(m: JsMsg): Promise<void> {
+    let items: DispatchMessage[];
     try {
-      d = DispatchMessage.decode(m.data);
+      items = m.headers?.get(DISPATCH_BATCH_HEADER) === "batch" ? DispatchBatch.decode(m.data).items : [DispatchMessage.decode(m.data)];
     } catch (err) {
       this.config.logger.warn({ err }, "Worker: dropped malformed dispatch message");
       m.term();
       return;
     }
-    // One CONSUMER span per attempt, under the dispatch span from the message headers: the
-    // handler runs inside it, so its own spans and log lines join the task's trace.
-    const parent = contextFromTraceparent(m.headers?.get("traceparent"));
+    const headerParent = m.headers?.get("traceparent");
+    // A batch redelivered for its unclaimed rest starts with attempts this worker already claimed.
+    if (items.length > 1) items = items.filter((d) => !this.seen.has(`${d.taskId}:${d.attempt}`));
+    let next = 0;
+    try {
+      // The first wave takes its slots synchronously, before the pull loop looks at the next message.
+      while (next < items.length && !this.stopping) {
+        const n = Math.min(this.slots.free, items.length - next);
+        if (n === 0) break;
+        const wave = items.slice(next, next + n);
+        next += n;
+        for (const d of wave) this.remember(`${d.taskId}:${d.attempt}`);
+        this.slots.take(n);
+        await Promise.all(wave.map((d) => this.claimAndRun(d, d.traceparent || headerParent).claimed));
+        // Let rejected claims give their slots back before sizing the next wave.
+        if (next < items.length) await new Promise((r) => setImmediate(r));
+      }
+    } catch {
+      // A claim nobody answered (no scheduler): let JetStream redeliver the message later.
+      m.nak(NAK_DELAY_MS);
+      return;
+    }
+    if (next < items.length) m.nak();
+    else m.ack();
+  }
+
+  private remember(key: string): void {
+    this.seen.add(key);
+    if (this.seen.size > SEEN_ATTEMPTS) this.seen.delete(this.seen.values().next().value!);
+  }
+
+  /** Claims one attempt and, when granted, runs it; `claimed` settles once the claim is answered. */
+  private claimAndRun(d: DispatchMessage, traceparent: string | undefined): { claimed: Promise<void> } {
+    // One CONSUMER span per attempt, under the dispatch span: the handler runs inside it, so its
+    // own spans and log lines join the task's trace.
+    const parent = contextFromTraceparent(traceparent);
     const span = tracer.startSpan(
       `process ${d.type}`,
       {
@@ -211,18 +259,17 @@ export class Worker {
       },
       parent,
     );
-    try {
-      await context.with(trace.setSpan(parent, span), async () => {
+    const claim = this.claimer.claim(d.taskId, d.attempt);
+    void context
+      .with(trace.setSpan(parent, span), async () => {
         let granted: boolean;
         try {
-          granted = await this.claimer.claim(d.taskId, d.attempt);
+          granted = await claim;
         } catch (err) {
           this.config.logger.warn({ err, task_id: d.taskId }, "Worker: claim got no answer; will retry");
           span.addEvent("task.claim_unanswered");
-          m.nak(NAK_DELAY_MS);
           return;
         }
-        m.ack();
         if (!granted) {
           span.addEvent("task.claim_rejected");
           this.config.logger.debug({ task_id: d.taskId, attempt: d.attempt }, "Worker: claim rejected (attempt no longer current)");
@@ -230,10 +277,12 @@ export class Worker {
         }
         span.addEvent("task.claimed");
         await this.run(d, span);
+      })
+      .finally(() => {
+        span.end();
+        this.slots.release();
       });
-    } finally {
-      span.end();
-    }
+    return { claimed: claim.then(() => undefined) };
   }
 
   private async run(d: DispatchMessage, span: Span): Promise<void> {

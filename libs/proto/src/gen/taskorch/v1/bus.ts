@@ -30,6 +30,20 @@ export interface DispatchMessage {
     | undefined;
   /** Attempts allowed, so a handler can tell its last chance. */
   maxAttempts: number;
+  /**
+   * W3C trace context of this attempt's dispatch when it travels in a DispatchBatch (a single
+   * DispatchMessage carries it in the traceparent header instead).
+   */
+  traceparent: string;
+}
+
+/**
+ * DispatchBatch offers several attempts of one queue in one message, so that a burst costs one
+ * JetStream message per batch rather than per task. A worker claims each item (one ClaimRequest
+ * for all of them) and acknowledges the message once the claims are answered.
+ */
+export interface DispatchBatch {
+  items: DispatchMessage[];
 }
 
 /** Claim asks for one attempt. */
@@ -146,6 +160,7 @@ function createBaseDispatchMessage(): DispatchMessage {
     payloadJson: Buffer.alloc(0),
     timeout: undefined,
     maxAttempts: 0,
+    traceparent: "",
   };
 }
 
@@ -171,6 +186,9 @@ export const DispatchMessage: MessageFns<DispatchMessage> = {
     }
     if (message.maxAttempts !== 0) {
       writer.uint32(56).int32(message.maxAttempts);
+    }
+    if (message.traceparent !== "") {
+      writer.uint32(66).string(message.traceparent);
     }
     return writer;
   },
@@ -244,6 +262,14 @@ export const DispatchMessage: MessageFns<DispatchMessage> = {
             message.maxAttempts = reader.int32();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.traceparent = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -277,6 +303,7 @@ export const DispatchMessage: MessageFns<DispatchMessage> = {
         : isSet(object.max_attempts)
         ? globalThis.Number(object.max_attempts)
         : 0,
+      traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
     };
   },
 
@@ -303,6 +330,9 @@ export const DispatchMessage: MessageFns<DispatchMessage> = {
     if (message.maxAttempts !== 0) {
       obj.maxAttempts = Math.round(message.maxAttempts);
     }
+    if (message.traceparent !== "") {
+      obj.traceparent = message.traceparent;
+    }
     return obj;
   },
 
@@ -320,6 +350,76 @@ export const DispatchMessage: MessageFns<DispatchMessage> = {
       ? Duration.fromPartial(object.timeout)
       : undefined;
     message.maxAttempts = object.maxAttempts ?? 0;
+    message.traceparent = object.traceparent ?? "";
+    return message;
+  },
+};
+
+function createBaseDispatchBatch(): DispatchBatch {
+  return { items: [] };
+}
+
+export const DispatchBatch: MessageFns<DispatchBatch> = {
+  encode(message: DispatchBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.items) {
+      DispatchMessage.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DispatchBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDispatchBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.items.push(DispatchMessage.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DispatchBatch {
+    return {
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => DispatchMessage.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: DispatchBatch): unknown {
+    const obj: any = {};
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => DispatchMessage.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DispatchBatch>, I>>(base?: I): DispatchBatch {
+    return DispatchBatch.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DispatchBatch>, I>>(object: I): DispatchBatch {
+    const message = createBaseDispatchBatch();
+    message.items = object.items?.map((e) => DispatchMessage.fromPartial(e)) || [];
     return message;
   },
 };
