@@ -488,7 +488,7 @@ function recoverySetting(name: string, intervals: Record<string, string>, worker
 /** BENCH_TASKORCH_DRAIN="500,100x2" replaces the drain sweep (pool size, optionally x processes). */
 function drainSettings(w: (poolSize: number, procs?: number) => Setting): Setting[] {
   const spec = process.env.BENCH_TASKORCH_DRAIN;
-  if (!spec) return [w(10), w(100), w(500), w(100, 2)];
+  if (!spec) return [w(10), w(100), w(1000), w(2000), w(500, 2)];
   return spec.split(",").map((part) => {
     const m = /^(\d+)(?:x(\d+))?$/.exec(part.trim());
     if (!m) throw new Error(`BENCH_TASKORCH_DRAIN: ${JSON.stringify(part)} is not <pool>[x<processes>], e.g. 500 or 100x2`);
