@@ -1,0 +1,74 @@
+/**
+ * The worker's handling of DispatchBatch messages against a real NATS/JetStream. The scheduler's
+ * side of the claim protocol is played by a responder that grants each attempt once (what the
+ * guarded UPDATE does), so the test sees every claim the worker makes.
+ */
+import { randomUUID } from "node:crypto";
+import type { DispatchItem } from "@taskorch/domain";
+import { Dispatcher, subjectsFor } from "@taskorch/bus";
+import { ClaimRequest, ClaimResponse } from "@taskorch/proto";
+import { createLogger } from "@taskorch/telemetry";
+import { createTestNats, eventually, type TestNats } from "@taskorch/testkit";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Worker } from "./worker.js";
+
+let nats: TestNats;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  nats = createTestNats();
+  nc = await connect({ servers: nats.url });
+});
+
+afterAll(async () => {
+  await nc.close();
+  await nats.cleanup();
+});
+
+describe("Worker with dispatch batches", () => {
+  it("runs every attempt of batches larger than its pool exactly once, never more at a time than its pool", async () => {
+    const subjects = subjectsFor(nats.prefix);
+    const granted = new Set<string>();
+    let claimsAsked = 0;
+    let rejected = 0;
+    nc.subscribe(subjects.claims, {
+      callback: (_err, msg) => {
+        const req = ClaimRequest.decode(msg.data);
+        claimsAsked += req.claims.length;
+        const results = req.claims.map((c) => {
+          const key = `${c.taskId}:${c.attempt}`;
+          const ok = !granted.has(key);
+          if (ok) granted.add(key);
+          else rejected++;
+          return { taskId: c.taskId, attempt: c.attempt, granted: ok };
+        });
+        msg.respond(ClaimResponse.encode({ results }).finish());
+      },
+    });
+    const logger = createLogger({ service: "test", nodeId: "test", debug: false });
+    const worker = new Worker({ nc, natsPrefix: nats.prefix, workerId: "w1", queues: ["batch"], poolSize: 3, heartbeatIntervalMs: 60_000, defaultTimeoutMs: 10_000, shutdownTimeoutMs: 1000, maxResultBytes: 1 << 20, logger });
+    const runs: string[] = [];
+    let active = 0;
+    let maxActive = 0;
+    worker.registerHandler("t", async ({ taskId }) => {
+      runs.push(taskId);
+      maxActive = Math.max(maxActive, ++active);
+      await new Promise((r) => setTimeout(r, 5));
+      active--;
+    });
+    await worker.start();
+    const items: DispatchItem[] = Array.from({ length: 45 }, (_, i) => ({ taskId: randomUUID(), attempt: 1, type: "t", queue: "batch", payloadJson: String(i), timeoutMs: null, maxAttempts: 1, traceparent: null }));
+    const dispatcher = new Dispatcher(nc, subjects);
+    expect(await dispatcher.dispatch(items)).toEqual([]); // two batches: 32 + 13
+    dispatcher.close();
+    await eventually(() => runs.length === items.length, { what: "every attempt ran", timeoutMs: 15_000 });
+    await worker.stop();
+    expect(new Set(runs).size).toBe(items.length);
+    expect([...new Set(runs)].sort()).toEqual(items.map((i) => i.taskId).sort());
+    expect(maxActive).toBeLessThanOrEqual(3);
+    // A batch that came back for its rest did not claim again what this worker already holds.
+    expect(rejected).toBe(0);
+    expect(claimsAsked).toBe(items.length);
+  });
+});
