@@ -82,6 +82,8 @@ export class Worker {
   private readonly repairer: StreamRepairer;
   private readonly running = new Map<string, AbortController>();
   private readonly seen = new Set<string>();
+  /** Messages waiting here for a free slot, by queue. */
+  private readonly waitingByQueue = new Map<string, number>();
   private fetches = new Set<ConsumerMessages>();
   private loops: Promise<void>[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -136,7 +138,7 @@ export class Worker {
     for (const queue of this.config.queues) {
       await ensureDispatchConsumer(jsm, this.subjects, queue, this.maxAckPending);
       const consumer = await js.consumers.get(this.subjects.dispatchStream, this.subjects.dispatchConsumer(queue));
-      this.loops.push(this.pull(consumer));
+      this.loops.push(this.pull(queue, consumer));
     }
     logger.info({ queues: this.config.queues, pool_size: this.config.poolSize, handlers: [...this.handlers.keys()] }, "Worker: started");
   }
@@ -164,7 +166,7 @@ export class Worker {
    * message its slot as it arrives. Several queues' loops compete for the shared slots first come,
    * first served, so no queue starves while it has messages.
    */
-  private async pull(consumer: Consumer): Promise<void> {
+  private async pull(queue: string, consumer: Consumer): Promise<void> {
     while (!this.stopping) {
       await this.slots.waitFree();
       if (this.stopping) break;
@@ -181,13 +183,14 @@ export class Worker {
       this.repairer.watch(batch);
       try {
         for await (const m of batch) {
-          if (this.stopping || this.slots.free === 0) {
-            // No room (a batch took the slots this fetch was sized for): hand the message back
-            // for a little while rather than at once, which would bounce it straight back here.
+          if (this.stopping || (this.slots.free === 0 && (this.waitingByQueue.get(queue) ?? 0) > 0)) {
+            // No room, and a message of this queue already waits for a slot here: hand this one
+            // back for a little while (at once would bounce it straight back), so that a worker
+            // holds at most one waiting message per queue and others with room can take it.
             m.nak(this.stopping ? undefined : NO_ROOM_NAK_DELAY_MS);
             continue;
           }
-          void this.accept(m);
+          void this.accept(m, queue);
         }
       } catch (err) {
         this.config.logger.warn({ err }, "Worker: fetch ended with an error; retrying");
@@ -200,13 +203,15 @@ export class Worker {
   }
 
   /**
-   * Claims the message's attempts as far as there are free slots (at least one is), in waves: a
-   * rejected claim (the attempt ran elsewhere) frees its slot for the next attempt of the batch.
-   * Acknowledges the message once every attempt's claim is answered; when a batch holds more
-   * attempts than this worker has room for, the rest are left to JetStream's redelivery (nak),
-   * where another claim of an attempt already taken is simply rejected (fenced).
+   * Claims the message's attempts in waves: as many as there are free slots at once, or, when the
+   * pool is full, the next one as soon as a slot frees up, in turn with the other queues' waiting
+   * messages (slots are handed out first come, first served), so a big batch of one queue does
+   * not starve another. A rejected claim (the attempt ran elsewhere) frees its slot at once.
+   * Acknowledges the message once every attempt's claim is answered; attempts already claimed
+   * here are skipped when a batch is redelivered, and claims of attempts taken elsewhere are
+   * rejected (fenced).
    */
-  private async accept(m: JsMsg): Promise<void> {
+  private async accept(m: JsMsg, queue: string): Promise<void> {
     let items: DispatchMessage[];
     try {
       items = m.headers?.get(DISPATCH_BATCH_HEADER) === "batch" ? DispatchBatch.decode(m.data).items : [DispatchMessage.decode(m.data)];
@@ -216,21 +221,32 @@ export class Worker {
       return;
     }
     const headerParent = m.headers?.get("traceparent");
-    // A batch redelivered for its unclaimed rest starts with attempts this worker already claimed.
     if (items.length > 1) items = items.filter((d) => !this.seen.has(`${d.taskId}:${d.attempt}`));
     let next = 0;
     try {
-      // The first wave takes its slots synchronously, before the pull loop looks at the next message.
       while (next < items.length && !this.stopping) {
-        const n = Math.min(this.slots.free, items.length - next);
-        if (n === 0) break;
+        // The first wave takes its slots synchronously, before the pull loop looks at the next message.
+        let n = Math.min(this.slots.free, items.length - next);
+        if (n > 0) {
+          this.slots.take(n);
+        } else {
+          this.waitingByQueue.set(queue, (this.waitingByQueue.get(queue) ?? 0) + 1);
+          m.working(); // waiting for room is not a lost message: keep JetStream from redelivering it
+          try {
+            await this.slots.acquire();
+          } finally {
+            this.waitingByQueue.set(queue, this.waitingByQueue.get(queue)! - 1);
+          }
+          n = 1;
+          if (this.stopping) {
+            this.slots.release();
+            break;
+          }
+        }
         const wave = items.slice(next, next + n);
         next += n;
         for (const d of wave) this.remember(`${d.taskId}:${d.attempt}`);
-        this.slots.take(n);
         await Promise.all(wave.map((d) => this.claimAndRun(d, d.traceparent || headerParent).claimed));
-        // Let rejected claims give their slots back before sizing the next wave.
-        if (next < items.length) await new Promise((r) => setImmediate(r));
       }
     } catch {
       // A claim nobody answered (no scheduler): let JetStream redeliver the message later.
