@@ -10,6 +10,7 @@ import { ClaimRequest, ClaimResponse } from "@taskorch/proto";
 import { createLogger } from "@taskorch/telemetry";
 import { createTestNats, eventually, type TestNats } from "@taskorch/testkit";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Worker } from "./worker.js";
 
@@ -71,4 +72,35 @@ describe("Worker with dispatch batches", () => {
     expect(rejected).toBe(0);
     expect(claimsAsked).toBe(items.length);
   });
+
+  it("claims a batch again when its first claim request went unanswered (no scheduler at the time)", async () => {
+    const prefix = `${nats.prefix}-2`;
+    const subjects = subjectsFor(prefix);
+    let requests = 0;
+    const sub = nc.subscribe(subjects.claims, {
+      callback: (_err, msg) => {
+        // The first request is lost, as if no scheduler were up; later ones grant everything.
+        if (++requests === 1) return;
+        const req = ClaimRequest.decode(msg.data);
+        msg.respond(ClaimResponse.encode({ results: req.claims.map((c) => ({ taskId: c.taskId, attempt: c.attempt, granted: true })) }).finish());
+      },
+    });
+    const logger = createLogger({ service: "test", nodeId: "test", debug: false });
+    const worker = new Worker({ nc, natsPrefix: prefix, workerId: "w2", queues: ["batch"], poolSize: 10, heartbeatIntervalMs: 60_000, defaultTimeoutMs: 10_000, shutdownTimeoutMs: 1000, maxResultBytes: 1 << 20, logger });
+    const runs: string[] = [];
+    worker.registerHandler("t", ({ taskId }) => void runs.push(taskId));
+    await worker.start();
+    const items: DispatchItem[] = Array.from({ length: 5 }, (_, i) => ({ taskId: randomUUID(), attempt: 1, type: "t", queue: "batch", payloadJson: String(i), timeoutMs: null, maxAttempts: 1, traceparent: null }));
+    const dispatcher = new Dispatcher(nc, subjects);
+    expect(await dispatcher.dispatch(items)).toEqual([]);
+    dispatcher.close();
+    await eventually(() => runs.length === items.length, { what: "every attempt ran after the redelivery", timeoutMs: 20_000 });
+    await worker.stop();
+    sub.unsubscribe();
+    await nc.flush();
+    expect(requests).toBeGreaterThanOrEqual(2);
+    expect([...runs].sort()).toEqual(items.map((i) => i.taskId).sort());
+    const jsm = await jetstreamManager(nc);
+    for (const stream of [subjects.dispatchStream, subjects.reportsStream]) await jsm.streams.delete(stream).catch(() => false);
+  }, 30_000);
 });

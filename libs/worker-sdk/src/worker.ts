@@ -68,7 +68,7 @@ export interface WorkerConfig {
 
 const NAK_DELAY_MS = 1000;
 const NO_ROOM_NAK_DELAY_MS = 20;
-/** Attempts this worker already claimed (won or lost) that a redelivered batch can skip. */
+/** Attempts whose claim this worker already had answered (won or lost): a redelivered batch skips them. */
 const SEEN_ATTEMPTS = 10_000;
 /** Long-poll of one fetch: an idle worker gets a new message the moment it is published. */
 const FETCH_EXPIRES_MS = 5000;
@@ -245,7 +245,6 @@ export class Worker {
         }
         const wave = items.slice(next, next + n);
         next += n;
-        for (const d of wave) this.remember(`${d.taskId}:${d.attempt}`);
         await Promise.all(wave.map((d) => this.claimAndRun(d, d.traceparent || headerParent).claimed));
       }
     } catch {
@@ -286,6 +285,8 @@ export class Worker {
           span.addEvent("task.claim_unanswered");
           return;
         }
+        // Answered either way: a redelivery of its batch need not ask again (unanswered: it must).
+        this.remember(`${d.taskId}:${d.attempt}`);
         if (!granted) {
           span.addEvent("task.claim_rejected");
           this.config.logger.debug({ task_id: d.taskId, attempt: d.attempt }, "Worker: claim rejected (attempt no longer current)");
