@@ -3,23 +3,14 @@
  * enqueue-batch`): a child process per command against a real cluster, checking stdout, stderr and
  * exit codes (0 ok, 1 failed call or unsuccessful group/task, 2 usage error naming the flag).
  */
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { eventually } from "@taskorch/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { cliRunner, jsonOf, type Run } from "./cli-runner.js";
 import { startCluster, type Cluster } from "./cluster.js";
-
-const ENTRY = fileURLToPath(new URL("../../services/all-in-one/dist/cli.js", import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let c: Cluster;
 let dir: string;
@@ -38,31 +29,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs `taskorch <args>` with the cluster's addresses in the environment (as an operator would set them). */
-function taskorch(args: string[], stdin?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ENTRY, ...args], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        TASKORCH_ADDRESS: `127.0.0.1:${c.scheduler.grpcPort}`,
-        TASKORCH_COORDINATOR_ADDRESS: `127.0.0.1:${c.coordinator.grpcPort}`,
-      },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? "");
-  });
-}
-
-function jsonOf<T = Record<string, unknown>>(r: Run): T {
-  expect(r.code, `exit code; stderr: ${r.stderr}`).toBe(0);
-  return JSON.parse(r.stdout) as T;
-}
+const taskorch = cliRunner(() => c);
 
 interface TaskJson {
   id: string;

@@ -139,13 +139,17 @@ describe("recovery when processes die", () => {
     await eventually(async () => (await c!.coord.listWorkers({})).workers.some((w) => w.alive));
     const worker = c.workers[0]!;
     worker.signal("SIGSTOP");
-    // Outlive the frozen worker's outstanding pull request (it expires after 5 s), or the server
-    // would deliver the dispatch message into its socket before the stream is lost.
-    await new Promise((r) => setTimeout(r, 6000));
-    const { tasks } = await c.api.enqueueTasks({ tasks: Array.from({ length: 25 }, (_, i) => ({ ...base, type: "example.noop", queue: "lost", payload: { i } })) });
-    expect(tasks.every((t) => t.status === TaskStatus.TASK_STATUS_QUEUED)).toBe(true);
     const nc = await connect({ servers: c.nats.url });
     const jsm = await jetstreamManager(nc);
+    // Wait until the frozen worker's outstanding pull request has expired (after 5 s), or the
+    // server would deliver the dispatch message into its socket before the stream is lost.
+    await eventually(async () => (await jsm.consumers.info(`${c!.nats.prefix}_dispatch`, "dispatch-lost")).num_waiting === 0, {
+      timeoutMs: 15_000,
+      intervalMs: 200,
+      what: "no pull request waiting",
+    });
+    const { tasks } = await c.api.enqueueTasks({ tasks: Array.from({ length: 25 }, (_, i) => ({ ...base, type: "example.noop", queue: "lost", payload: { i } })) });
+    expect(tasks.every((t) => t.status === TaskStatus.TASK_STATUS_QUEUED)).toBe(true);
     // The 25 attempts were committed together, so they went out as one DispatchBatch message.
     await eventually(async () => (await jsm.streams.info(`${c!.nats.prefix}_dispatch`)).state.messages >= 1, { what: "the dispatch message in the stream" });
     await jsm.streams.delete(`${c.nats.prefix}_dispatch`);

@@ -24,7 +24,6 @@ export function jsonFromBytes(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
-
 export function durationToMs(d: { seconds: number; nanos: number } | undefined): number | null {
   return d === undefined ? null : d.seconds * 1000 + Math.round(d.nanos / 1_000_000);
 }

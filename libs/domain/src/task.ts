@@ -64,6 +64,20 @@ export interface DispatchItem {
   traceparent: string | null;
 }
 
+/** The current attempt of a QUEUED task, as it is published to its queue. */
+export function toDispatchItem(t: TaskRecord): DispatchItem {
+  return {
+    taskId: t.id,
+    attempt: t.attempts,
+    type: t.type,
+    queue: t.queue,
+    payloadJson: t.payloadJson,
+    timeoutMs: t.timeoutMs,
+    maxAttempts: t.maxAttempts,
+    traceparent: t.traceparent,
+  };
+}
+
 /** The outcome of one attempt as a worker reports it. */
 export type AttemptOutcome =
   | { kind: "success"; resultJson: string }

@@ -314,7 +314,11 @@ export async function admitTasks(
 /** Per queue: the oldest-first share first, then by priority, no duplicates, up to the credit. */
 export function chooseAdmissions<T extends { queue: string; credit: number; id: string; by_age: boolean }>(rows: T[]): T[] {
   const byQueue = new Map<string, T[]>();
-  for (const r of rows) byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), r]);
+  for (const r of rows) {
+    const list = byQueue.get(r.queue);
+    if (list) list.push(r);
+    else byQueue.set(r.queue, [r]);
+  }
   const out: T[] = [];
   for (const list of byQueue.values()) {
     const credit = list[0]!.credit;

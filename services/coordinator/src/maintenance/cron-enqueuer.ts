@@ -10,7 +10,7 @@
  * order; beyond it, catch-up "skip" drops them and "run_once" fires one for them all. Overlap
  * "skip" skips a tick while the previous tick's task is unfinished.
  */
-import { newTaskId, nextTick, type DispatchItem, type TaskSpec, type Timing } from "@taskorch/domain";
+import { newTaskId, nextTick, toDispatchItem, type DispatchItem, type TaskSpec, type Timing } from "@taskorch/domain";
 import type { Dispatcher } from "@taskorch/bus";
 import {
   advanceSchedule,
@@ -116,10 +116,7 @@ export class CronEnqueuer implements MaintenanceService {
         return {
           id: inserted.id,
           fresh: true,
-          dispatch:
-            inserted.status === "queued"
-              ? { taskId: inserted.id, attempt: inserted.attempts, type: inserted.type, queue: inserted.queue, payloadJson: inserted.payloadJson, timeoutMs: inserted.timeoutMs, maxAttempts: inserted.maxAttempts, traceparent: inserted.traceparent }
-              : undefined,
+          dispatch: inserted.status === "queued" ? toDispatchItem(inserted) : undefined,
         };
       }
       const [existing] = await getTasksByIdempotencyKeys(client, [key]);

@@ -1,6 +1,7 @@
 import {
   AlreadyExistsError,
   GroupCommitter,
+  toDispatchItem,
   type DispatchItem,
   type TaskRecord,
   type TaskSpec,
@@ -42,19 +43,6 @@ function canonicalJson(text: string): string {
 /** Same idempotency key, same request? Type, queue and payload must match. */
 function sameRequest(spec: TaskSpec, existing: TaskRecord): boolean {
   return spec.type === existing.type && spec.queue === existing.queue && canonicalJson(spec.payloadJson) === canonicalJson(existing.payloadJson);
-}
-
-export function toDispatchItem(t: TaskRecord): DispatchItem {
-  return {
-    taskId: t.id,
-    attempt: t.attempts,
-    type: t.type,
-    queue: t.queue,
-    payloadJson: t.payloadJson,
-    timeoutMs: t.timeoutMs,
-    maxAttempts: t.maxAttempts,
-    traceparent: t.traceparent,
-  };
 }
 
 /**

@@ -8,7 +8,6 @@ import type { TaskWaiter } from "../wait/task-waiter.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import { openWaitWindow } from "./wait-window.js";
 
-const MAX_PAGE_SIZE = 1000;
 /** Recount at most this often while waiting, however many tasks finish. */
 const RECOUNT_MIN_MS = 100;
 const RECOUNT_MAX_MS = 2000;
@@ -40,11 +39,11 @@ async function mustCount(pool: Pool, id: string): Promise<GroupCounts> {
 }
 
 /** GetGroup and WaitGroup: Celery's group(...).apply_async() / .get() over EnqueueTasks batches. */
-export function groupHandlers(pool: Pool, waiter: TaskWaiter, logger: Logger) {
+export function groupHandlers(pool: Pool, waiter: TaskWaiter, maxPageSize: number, logger: Logger) {
   return {
     getGroup: unary<GetGroupRequest, GetGroupResponse>(logger, async (req) => {
       const id = requireGroupId(req.id);
-      if (req.pageSize < 0 || req.pageSize > MAX_PAGE_SIZE) throw new InvalidArgumentError("page_size", `must be from 0 to ${MAX_PAGE_SIZE}, got ${req.pageSize}`);
+      if (req.pageSize < 0 || req.pageSize > maxPageSize) throw new InvalidArgumentError("page_size", `must be from 0 to ${maxPageSize} (MAX_PAGE_SIZE), got ${req.pageSize}`);
       const counts = await mustCount(pool, id);
       if (req.pageSize === 0) return { group: toGroup(id, counts), tasks: [], nextPageToken: "" };
       const after = req.pageToken === "" ? null : decodePageToken(req.pageToken);

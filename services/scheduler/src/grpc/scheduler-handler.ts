@@ -1,5 +1,7 @@
 import {
   FailedPreconditionError,
+  newTaskId,
+  toDispatchItem,
   InvalidArgumentError,
   isTerminal,
   isUuid,
@@ -29,7 +31,7 @@ import { cancelTask, getTask, listTasks, retryTask, type Pool } from "@taskorch/
 import { ATTR, trace, traceparentOf, context, type Logger } from "@taskorch/telemetry";
 import type { NatsConnection, Subjects } from "@taskorch/bus";
 import { statusFromProto, toProtoTask } from "../convert.js";
-import { toDispatchItem, type Enqueuer } from "../enqueue/enqueuer.js";
+import type { Enqueuer } from "../enqueue/enqueuer.js";
 import type { DispatchQueue } from "../enqueue/dispatch-queue.js";
 import { checkLength, validateEnqueue, type TaskValidatorConfig } from "../enqueue/task-validator.js";
 import type { TaskWaiter } from "../wait/task-waiter.js";
@@ -38,7 +40,6 @@ import { limitHandlers } from "./limit-handlers.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import { openWaitWindow } from "./wait-window.js";
 import { scheduleHandlers } from "./schedule-handlers.js";
-import { newTaskId } from "@taskorch/domain";
 
 export interface SchedulerHandlerDeps {
   pool: Pool;
@@ -88,7 +89,7 @@ export function schedulerService(deps: SchedulerHandlerDeps): GrpcServiceBinding
     name: "taskorch.v1.SchedulerService",
     definition: SchedulerServiceService,
     implementation: {
-      ...groupHandlers(pool, deps.waiter, logger),
+      ...groupHandlers(pool, deps.waiter, maxPageSize, logger),
       ...limitHandlers(pool, deps.capacityFunc, logger),
       ...scheduleHandlers(pool, deps.enqueuer, deps.validator, logger),
       enqueueTask: unary<EnqueueTaskRequest, EnqueueTaskResponse>(logger, async (req) => {
