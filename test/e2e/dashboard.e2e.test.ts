@@ -5,9 +5,9 @@
  * What it shows:
  *   1. A task that always fails (example.fail, max_attempts 1) appears under Dead letters without a
  *      page reload (the server-sent stream drives the list).
- *   2. A retried dead letter that then SUCCEEDS. RetryTask resets attempts to 1, so retrying a task
- *      whose handler fails by its payload (example.fail, or example.flaky which fails by attempt
- *      number) fails again: that is not a success story. What does succeed on retry is a task that
+ *   2. A retried dead letter that then SUCCEEDS. RetryTask grants a fresh budget of attempts, so
+ *      retrying a task whose handler fails by its payload (example.fail) fails again: that is not a
+ *      success story. What does succeed on retry is a task that
  *      died of an infrastructure fault, the real reason operators retry: an example.sleep task
  *      (max_attempts 1) runs on a worker of queue "fragile"; we SIGKILL that worker mid-run; the
  *      leader's orphan rescue dead-letters the task (its one attempt was spent); a healthy worker for

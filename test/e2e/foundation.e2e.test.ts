@@ -111,14 +111,22 @@ describe("a task across scheduler, coordinator and worker processes", () => {
     expect(after!.lastError).toBe("canceled by request");
   });
 
-  it("retries a dead-lettered task from attempt 1", async () => {
+  it("retries a dead-lettered task with a fresh budget, numbering its attempts on", async () => {
     const { task } = await c.api.enqueueTask({ ...base, type: "example.fail", maxAttempts: 1 });
     await c.api.waitTask({ id: task!.id, timeout: { seconds: 20, nanos: 0 } });
     const retried = await c.api.retryTask({ id: task!.id });
     expect(retried.task!.status).toBe(TaskStatus.TASK_STATUS_QUEUED);
-    expect(retried.task!.attempts).toBe(1);
+    expect([retried.task!.attempts, retried.task!.maxAttempts]).toEqual([2, 2]);
     const done = await c.api.waitTask({ id: task!.id, timeout: { seconds: 20, nanos: 0 } });
     expect(done.task!.status).toBe(TaskStatus.TASK_STATUS_DEAD_LETTER);
+    expect(done.task!.attempts).toBe(2);
+    // example.flaky fails its first attempt; the retry is attempt 2 as far as the handler sees it.
+    const { task: flaky } = await c.api.enqueueTask({ ...base, type: "example.flaky", payload: { failTimes: 1 }, maxAttempts: 1 });
+    expect((await c.api.waitTask({ id: flaky!.id, timeout: { seconds: 20, nanos: 0 } })).task!.status).toBe(TaskStatus.TASK_STATUS_DEAD_LETTER);
+    await c.api.retryTask({ id: flaky!.id });
+    const healed = await c.api.waitTask({ id: flaky!.id, timeout: { seconds: 20, nanos: 0 } });
+    expect(healed.task!.status).toBe(TaskStatus.TASK_STATUS_SUCCEEDED);
+    expect(healed.task!.result).toEqual({ succeededOnAttempt: 2 });
     await expectStatus(c.api.retryTask({ id: (await c.api.enqueueTask({ ...base, type: "example.sleep", payload: { ms: 2000 } })).task!.id }), grpcStatus.FAILED_PRECONDITION, /only dead_letter or canceled/);
   });
 

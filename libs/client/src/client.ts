@@ -411,7 +411,7 @@ export class TaskorchClient {
     return taskFromProto(requireTask(res.task, "CancelTask"));
   }
 
-  /** Sends a dead_letter or canceled task back to its queue with attempts reset. */
+  /** Sends a dead_letter or canceled task back to its queue with a fresh budget of attempts (numbering continues). */
   async retry(id: string, options: CallOptions = {}): Promise<Task> {
     const res = await this.call<{ task?: ProtoTask }>("scheduler", "retryTask", { id }, { idempotent: true, deadlineMs: options.deadlineMs });
     return taskFromProto(requireTask(res.task, "RetryTask"));

@@ -20,6 +20,7 @@ import {
   renewLease,
   rescueOrphans,
   resignLease,
+  retryTask,
   upsertWorkers,
   type LeaderTerm,
 } from "./index.js";
@@ -66,7 +67,7 @@ async function deposedAndCurrent(): Promise<{ old: LeaderTerm; current: LeaderTe
 describe("migrate", () => {
   it("is applied exactly once when processes start at the same time", async () => {
     const rows = (await pool.query("SELECT version FROM taskorch_migrations")).rows;
-    expect(rows.map((r) => r.version)).toEqual(["0001_init.sql", "0002_flow_control.sql"]);
+    expect(rows.map((r) => r.version)).toEqual(["0001_init.sql", "0002_flow_control.sql", "0003_attempt_base.sql"]);
   });
 });
 
@@ -217,5 +218,39 @@ describe("attempts are fenced", () => {
     expect(byId.get(retry)!.runAt.getTime()).toBeGreaterThan(Date.now() + 25_000);
     expect(byId.get(fatal)).toMatchObject({ status: "dead_letter", lastError: "give up", resultJson: null });
     expect(byId.get(stale)).toMatchObject({ status: "running", resultJson: null });
+  });
+
+  it("continues attempt numbers across RetryTask, so the old run's late report cannot pass for the new one", async () => {
+    await attemptElect(pool, "L", 30_000, false);
+    const [t] = await insertTasks(pool, [spec({ maxAttempts: 1 })], WINDOW);
+    expect(await claimTasks(pool, [{ taskId: t!.id, attempt: 1, workerId: "w" }])).toHaveLength(1);
+    // The leader gives up on the run (worker presumed lost) while its handler in fact goes on.
+    const params = { workerTimeoutMs: 30_000, defaultTimeoutMs: 7_200_000, graceMs: 0, limit: 100, suspectWorkerIds: ["w"] };
+    expect((await rescueOrphans(pool, { leaderId: "L", epoch: 1 }, params)).map((r) => r.status)).toEqual(["dead_letter"]);
+    const retried = await retryTask(pool, t!.id);
+    expect(retried).toMatchObject({ status: "queued", attempts: 2, maxAttempts: 2 });
+    // The same worker process claims the retried run; the old attempt's claim and report are stale.
+    expect(await claimTasks(pool, [{ taskId: t!.id, attempt: 1, workerId: "w" }])).toEqual([]);
+    expect(await claimTasks(pool, [{ taskId: t!.id, attempt: 2, workerId: "w" }])).toHaveLength(1);
+    const report = (attempt: number, ok: boolean) => ({
+      taskId: t!.id, attempt, workerId: "w", type: "t", durationMs: 1, traceparent: null,
+      outcome: ok ? { kind: "success" as const, resultJson: `"run ${attempt}"` } : { kind: "failure" as const, message: `run ${attempt} failed`, nonRetryable: false },
+    });
+    const backoff = { baseMs: 1, maxMs: 1 };
+    expect(await recordOutcomes(pool, [report(1, true)], backoff)).toEqual([]);
+    expect(await getTask(pool, t!.id)).toMatchObject({ status: "running", attempts: 2, resultJson: null });
+    // The retry got the task's original budget (one attempt): its failure dead-letters it again,
+    // and a second retry grants one more, numbered 3.
+    expect((await recordOutcomes(pool, [report(2, false)], backoff)).map((o) => o.status)).toEqual(["dead_letter"]);
+    expect(await retryTask(pool, t!.id)).toMatchObject({ status: "queued", attempts: 3, maxAttempts: 3 });
+    await claimTasks(pool, [{ taskId: t!.id, attempt: 3, workerId: "w" }]);
+    expect((await recordOutcomes(pool, [report(2, true), report(3, true)], backoff)).map((o) => [o.attempts, o.status])).toEqual([[3, "succeeded"]]);
+    expect((await getTask(pool, t!.id))?.resultJson).toBe('"run 3"');
+  });
+
+  it("gives a task canceled before it ran the same attempts on retry as a new one", async () => {
+    const [t] = await insertTasks(pool, [spec({ maxAttempts: 3, delayMs: 60_000 })], WINDOW);
+    await pool.query("UPDATE tasks SET status = 'canceled', finished_at = now() WHERE id = $1", [t!.id]);
+    expect(await retryTask(pool, t!.id)).toMatchObject({ status: "queued", attempts: 1, maxAttempts: 3 });
   });
 });

@@ -409,7 +409,7 @@ export function taskDetailPage(): Page {
     if (what === "cancel" && !confirm(`Cancel task ${task.id}?`)) return;
     try {
       await post(`/tasks/${encodeURIComponent(task.id)}/${what}`, {});
-      ctxRef.toast(what === "retry" ? "Retried: back in its queue with attempts reset." : "Canceled.", "ok");
+      ctxRef.toast(what === "retry" ? "Retried: back in its queue with a fresh budget of attempts." : "Canceled.", "ok");
     } catch (err) {
       ctxRef.onError(err);
     }

@@ -277,7 +277,8 @@ const retry: CommandSpec = {
   usage: `Usage: taskorch retry <id>
        taskorch retry --all-dead --type T [--queue Q]
 
-Sends a dead_letter or canceled task back to its queue with its attempts reset. With --all-dead,
+Sends a dead_letter or canceled task back to its queue with a fresh budget of attempts (numbering
+continues: a task that died at 3/3 runs as 4/6). With --all-dead,
 pages through every dead_letter task of type T (and queue Q) and retries each, then prints how
 many were retried (tasks that changed status meanwhile are skipped).
 

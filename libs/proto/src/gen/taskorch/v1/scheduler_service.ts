@@ -4590,7 +4590,10 @@ export const SchedulerServiceService = {
     responseSerialize: (value: CancelTaskResponse): Buffer => Buffer.from(CancelTaskResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CancelTaskResponse => CancelTaskResponse.decode(value),
   },
-  /** RetryTask sends a dead-lettered or canceled task back to the queue with its attempts reset. */
+  /**
+   * RetryTask sends a dead-lettered or canceled task back to the queue with a fresh budget of
+   * max_attempts attempts; attempt numbers continue (never reused), so stale reports stay fenced.
+   */
   retryTask: {
     path: "/taskorch.v1.SchedulerService/RetryTask" as const,
     requestStream: false as const,
@@ -4791,7 +4794,10 @@ export interface SchedulerServiceServer extends UntypedServiceImplementation {
   listTasks: handleUnaryCall<ListTasksRequest, ListTasksResponse>;
   /** CancelTask cancels a task that has not finished yet. */
   cancelTask: handleUnaryCall<CancelTaskRequest, CancelTaskResponse>;
-  /** RetryTask sends a dead-lettered or canceled task back to the queue with its attempts reset. */
+  /**
+   * RetryTask sends a dead-lettered or canceled task back to the queue with a fresh budget of
+   * max_attempts attempts; attempt numbers continue (never reused), so stale reports stay fenced.
+   */
   retryTask: handleUnaryCall<RetryTaskRequest, RetryTaskResponse>;
   /** WaitTask blocks until the task is terminal or the timeout passes, then returns the task. */
   waitTask: handleUnaryCall<WaitTaskRequest, WaitTaskResponse>;
@@ -4908,7 +4914,10 @@ export interface SchedulerServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CancelTaskResponse) => void,
   ): ClientUnaryCall;
-  /** RetryTask sends a dead-lettered or canceled task back to the queue with its attempts reset. */
+  /**
+   * RetryTask sends a dead-lettered or canceled task back to the queue with a fresh budget of
+   * max_attempts attempts; attempt numbers continue (never reused), so stale reports stay fenced.
+   */
   retryTask(
     request: RetryTaskRequest,
     callback: (error: ServiceError | null, response: RetryTaskResponse) => void,
