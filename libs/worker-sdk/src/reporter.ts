@@ -14,6 +14,7 @@ export class Reporter {
   private readonly publisher: StreamPublisher;
   private readonly committer: GroupCommitter<Report, true>;
   private stopped = false;
+  private undelivered = 0;
 
   constructor(
     nc: NatsConnection,
@@ -34,8 +35,30 @@ export class Reporter {
     });
   }
 
+  /** Resolves once the reports stream has stored the report. */
   report(r: Report): Promise<void> {
-    return this.committer.submit([r]).then(() => undefined);
+    this.undelivered++;
+    return this.committer.submit([r]).then(
+      () => {
+        this.undelivered--;
+      },
+      (err: unknown) => {
+        this.undelivered--;
+        throw err;
+      },
+    );
+  }
+
+  /** Reports handed over and not yet stored by the stream. */
+  get inFlight(): number {
+    return this.undelivered;
+  }
+
+  /** Resolves when every report handed over is stored, or after `ms`; true if all were. */
+  async flushed(ms: number): Promise<boolean> {
+    const until = Date.now() + ms;
+    while (this.undelivered > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    return this.undelivered === 0;
   }
 
   private async publishWithRetry(data: Uint8Array): Promise<void> {

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { DispatchItem } from "@taskorch/domain";
 import { Dispatcher, subjectsFor } from "@taskorch/bus";
-import { ClaimRequest, ClaimResponse } from "@taskorch/proto";
+import { ClaimRequest, ClaimResponse, ReportBatch } from "@taskorch/proto";
 import { createLogger } from "@taskorch/telemetry";
 import { createTestNats, eventually, type TestNats } from "@taskorch/testkit";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -101,6 +101,46 @@ describe("Worker with dispatch batches", () => {
     expect(requests).toBeGreaterThanOrEqual(2);
     expect([...runs].sort()).toEqual(items.map((i) => i.taskId).sort());
     const jsm = await jetstreamManager(nc);
+    for (const stream of [subjects.dispatchStream, subjects.reportsStream]) await jsm.streams.delete(stream).catch(() => false);
+  }, 30_000);
+
+  it("frees a slot once its handler settles, and stop() still waits until the reports stream stored every report", async () => {
+    const prefix = `${nats.prefix}-3`;
+    const subjects = subjectsFor(prefix);
+    const sub = nc.subscribe(subjects.claims, {
+      callback: (_err, msg) => {
+        const req = ClaimRequest.decode(msg.data);
+        msg.respond(ClaimResponse.encode({ results: req.claims.map((c) => ({ taskId: c.taskId, attempt: c.attempt, granted: true })) }).finish());
+      },
+    });
+    const logger = createLogger({ service: "test", nodeId: "test", debug: false });
+    const worker = new Worker({ nc, natsPrefix: prefix, workerId: "w3", queues: ["batch"], poolSize: 1, heartbeatIntervalMs: 60_000, defaultTimeoutMs: 10_000, shutdownTimeoutMs: 1000, maxResultBytes: 1 << 20, logger });
+    let stopping: Promise<void> | undefined;
+    const runs: string[] = [];
+    const jsm = await jetstreamManager(nc);
+    worker.registerHandler("t", async ({ taskId }) => {
+      runs.push(taskId);
+      if (runs.length === 3) {
+        // The last report cannot be stored at first (its stream is gone until the worker's
+        // repairer recreates it), and shutdown is asked for from inside the handler: the slot
+        // frees the moment the report is handed over, so only stop()'s wait delivers it.
+        await jsm.streams.delete(subjects.reportsStream);
+        stopping = worker.stop();
+      }
+      return { n: runs.length };
+    });
+    await worker.start();
+    const items: DispatchItem[] = Array.from({ length: 3 }, (_, i) => ({ taskId: randomUUID(), attempt: 1, type: "t", queue: "batch", payloadJson: String(i), timeoutMs: null, maxAttempts: 1, traceparent: null }));
+    const dispatcher = new Dispatcher(nc, subjects);
+    expect(await dispatcher.dispatch(items)).toEqual([]);
+    dispatcher.close();
+    await eventually(() => stopping !== undefined, { what: "the last task ran", timeoutMs: 15_000 });
+    await stopping;
+    sub.unsubscribe();
+    const stored = (await jsm.streams.info(subjects.reportsStream)).state.messages;
+    const reports = [];
+    for (let seq = 1; seq <= stored; seq++) reports.push(...ReportBatch.decode((await jsm.streams.getMessage(subjects.reportsStream, { seq }))!.data).reports);
+    expect(reports.map((r) => r.taskId)).toEqual([items[2]!.taskId]);
     for (const stream of [subjects.dispatchStream, subjects.reportsStream]) await jsm.streams.delete(stream).catch(() => false);
   }, 30_000);
 });

@@ -7,8 +7,10 @@
  *   fetch only as many messages as there are free pool slots (nothing waits in a local buffer, so
  *   a dead worker strands no unclaimed messages for long) -> decode -> take a slot per attempt it
  *   has room for -> claim them (request/reply, one request for many)
- *     granted:  run handler with an AbortSignal (timeout, cancel notice, shutdown) -> report
- *               success/failure -> free the slot
+ *     granted:  run handler with an AbortSignal (timeout, cancel notice, shutdown) -> hand the
+ *               outcome to the reporter -> free the slot (the slot bounds running handlers; the
+ *               report is stored by JetStream in the background, and only when reports pile up
+ *               undelivered does a slot wait for its report, so the worker stops pulling work)
  *     rejected: the attempt is no longer current (ran elsewhere, canceled): drop it
  *   all claims answered: ack the message (Postgres now owns the attempts); attempts of a batch it
  *   had no room for: nak, so JetStream redelivers the message; no answer: nak with a delay
@@ -17,7 +19,7 @@
  *
  * Shutdown (stop): stop pulling, nak what was pulled but not claimed, wait up to SHUTDOWN_TIMEOUT
  * for running handlers, then abort the rest and report them failed ("worker shut down") so they are
- * retried elsewhere at once.
+ * retried elsewhere at once; then wait (bounded) until the reports stream has stored every report.
  */
 import { hostname } from "node:os";
 import { coerceError, VERSION } from "@taskorch/domain";
@@ -72,6 +74,8 @@ const NO_ROOM_NAK_DELAY_MS = 20;
 const SEEN_ATTEMPTS = 10_000;
 /** Long-poll of one fetch: an idle worker gets a new message the moment it is published. */
 const FETCH_EXPIRES_MS = 5000;
+/** How long stop() waits for the reports stream to store the last reports. */
+const REPORT_FLUSH_MS = 5000;
 
 export class Worker {
   private readonly handlers = new Map<string, TaskHandlerFunc>();
@@ -110,6 +114,11 @@ export class Worker {
 
   private get maxAckPending(): number {
     return Math.max(1000, this.config.poolSize * 4);
+  }
+
+  /** Reports allowed in flight before a finished attempt keeps its slot until its report is stored. */
+  private get maxReportsInFlight(): number {
+    return Math.max(1000, this.config.poolSize * 2);
   }
 
   get activeCount(): number {
@@ -303,7 +312,9 @@ export class Worker {
   }
 
   private async run(d: DispatchMessage, span: Span): Promise<void> {
-    const log = this.config.logger.child({ task_id: d.taskId, attempt: d.attempt, task_type: d.type });
+    // A child logger costs a serialisation of its bindings: make it only when something logs.
+    let taskLogger: Logger | undefined;
+    const log = (): Logger => (taskLogger ??= this.config.logger.child({ task_id: d.taskId, attempt: d.attempt, task_type: d.type }));
     const key = `${d.taskId}:${d.attempt}`;
     const controller = new AbortController();
     this.running.set(key, controller);
@@ -324,7 +335,20 @@ export class Worker {
         controller.signal.addEventListener("abort", () => reject(coerceError(controller.signal.reason)));
       });
       const result = await Promise.race([
-        Promise.resolve().then(() => handler({ taskId: d.taskId, attempt: d.attempt, maxAttempts: d.maxAttempts, type: d.type, queue: d.queue, payload, signal: controller.signal, logger: log })),
+        Promise.resolve().then(() =>
+          handler({
+            taskId: d.taskId,
+            attempt: d.attempt,
+            maxAttempts: d.maxAttempts,
+            type: d.type,
+            queue: d.queue,
+            payload,
+            signal: controller.signal,
+            get logger() {
+              return log();
+            },
+          }),
+        ),
         aborted,
       ]);
       const json = JSON.stringify(result ?? null);
@@ -336,7 +360,7 @@ export class Worker {
     } catch (err) {
       const error = coerceError(err);
       report.failure = { message: error.message || error.name, nonRetryable: error instanceof NonRetryableError || error.name === "NonRetryableError" };
-      log.info({ err: error.message }, "Worker: attempt failed");
+      log().info({ err: error.message }, "Worker: attempt failed");
       span.addEvent("task.failed", { "exception.message": error.message });
       failSpan(span, error);
     } finally {
@@ -347,7 +371,10 @@ export class Worker {
     const seconds = (performance.now() - started) / 1000;
     metrics.taskDuration.observe({ type: d.type }, seconds);
     report.duration = { seconds: Math.floor(seconds), nanos: Math.round((seconds % 1) * 1e9) };
-    await this.reporter.report(report).catch((err: unknown) => log.warn({ err }, "Worker: report not delivered; the coordinator will recover the attempt"));
+    const delivered = this.reporter.report(report).catch((err: unknown) => log().warn({ err }, "Worker: report not delivered; the coordinator will recover the attempt"));
+    // Free the slot now (the caller does) unless reports are piling up undelivered (the stream is
+    // slow or gone): then holding slots is the back-pressure that stops this worker pulling work.
+    if (this.reporter.inFlight > this.maxReportsInFlight) await delivered;
   }
 
   /** Graceful drain within SHUTDOWN_TIMEOUT (see the note at the top). */
@@ -362,6 +389,9 @@ export class Worker {
       await this.slots.idle(5000);
     }
     await Promise.all(this.loops);
+    if (!(await this.reporter.flushed(REPORT_FLUSH_MS))) {
+      this.config.logger.warn({ undelivered: this.reporter.inFlight }, "Worker: reports not stored before shutdown; the coordinator will recover those attempts");
+    }
     this.cancelSub?.unsubscribe();
     this.sendHeartbeat();
     this.reporter.stop();
