@@ -88,6 +88,8 @@ export class Worker {
   private readonly seen = new Set<string>();
   /** Messages waiting here for a free slot, by queue. */
   private readonly waitingByQueue = new Map<string, number>();
+  /** Attempts per dispatch message lately (moving average), by queue: sizes the next fetch. */
+  private readonly attemptsPerMessage = new Map<string, number>();
   private fetches = new Set<ConsumerMessages>();
   private loops: Promise<void>[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -181,7 +183,11 @@ export class Worker {
       if (this.stopping) break;
       let batch: ConsumerMessages;
       try {
-        batch = await consumer.fetch({ max_messages: this.slots.free, expires: FETCH_EXPIRES_MS });
+        // As many messages as the free slots can take: a message may carry a batch of attempts,
+        // and asking for one message per free slot then brought more than there was room for,
+        // each handed back and redelivered (measured: ~3 deliveries per message at a pool of 10).
+        const perMessage = this.attemptsPerMessage.get(queue) ?? 1;
+        batch = await consumer.fetch({ max_messages: Math.max(1, Math.floor(this.slots.free / perMessage)), expires: FETCH_EXPIRES_MS });
       } catch (err) {
         this.config.logger.warn({ err }, "Worker: fetch failed; retrying");
         this.repairer.repair("fetch failed");
@@ -213,9 +219,11 @@ export class Worker {
 
   /**
    * Claims the message's attempts in waves: as many as there are free slots at once, or, when the
-   * pool is full, the next one as soon as a slot frees up, in turn with the other queues' waiting
+   * pool is full, the next ones as soon as a slot frees up, in turn with the other queues' waiting
    * messages (slots are handed out first come, first served), so a big batch of one queue does
-   * not starve another. A rejected claim (the attempt ran elsewhere) frees its slot at once.
+   * not starve another. A wave does not wait for the previous wave's answers: with a small pool
+   * that wait was one claim round trip per attempt. A rejected claim (the attempt ran elsewhere)
+   * frees its slot at once.
    * Acknowledges the message once every attempt's claim is answered; attempts already claimed
    * here are skipped when a batch is redelivered, and claims of attempts taken elsewhere are
    * rejected (fenced).
@@ -229,9 +237,11 @@ export class Worker {
       m.term();
       return;
     }
+    this.attemptsPerMessage.set(queue, 0.8 * (this.attemptsPerMessage.get(queue) ?? 1) + 0.2 * items.length);
     const headerParent = m.headers?.get("traceparent");
     if (items.length > 1) items = items.filter((d) => !this.seen.has(`${d.taskId}:${d.attempt}`));
     let next = 0;
+    const claims: Promise<void>[] = [];
     try {
       while (next < items.length && !this.stopping) {
         // The first wave takes its slots synchronously, before the pull loop looks at the next message.
@@ -246,16 +256,21 @@ export class Worker {
           } finally {
             this.waitingByQueue.set(queue, this.waitingByQueue.get(queue)! - 1);
           }
-          n = 1;
           if (this.stopping) {
             this.slots.release();
             break;
           }
+          // Slots still free now are wanted by nobody else (a released slot goes to the first
+          // waiter), so this wave takes them too instead of one slot per round trip.
+          n = 1 + Math.min(this.slots.free, items.length - next - 1);
+          if (n > 1) this.slots.take(n - 1);
         }
         const wave = items.slice(next, next + n);
         next += n;
-        await Promise.all(wave.map((d) => this.claimAndRun(d, d.traceparent || headerParent).claimed));
+        // Claims go out without waiting for the previous wave's answers (the Claimer batches them).
+        for (const d of wave) claims.push(this.claimAndRun(d, d.traceparent || headerParent).claimed);
       }
+      await Promise.all(claims);
     } catch {
       // A claim nobody answered (no scheduler): let JetStream redeliver the message later.
       m.nak(NAK_DELAY_MS);
