@@ -1,11 +1,11 @@
--- TaskList: one page of tasks, newest first, keyset-paginated on id (UUIDv7 ids sort by creation time).
--- Params: $1 status text|null, $2 type text|null, $3 queue text|null,
---         $4 after_id uuid|null (last id of the previous page), $5 limit int
--- Returns: up to $5 tasks older than the cursor.
+-- TaskList: one page of tasks of any status, newest first, keyset-paginated on id (UUIDv7 ids sort
+-- by creation time); the primary key serves it. A status filter goes to TaskListByStatus.
+-- Params: $1 type text|null, $2 queue text|null, $3 after_id uuid|null (last id of the previous
+--         page), $4 limit int
+-- Returns: up to $4 tasks older than the cursor.
 SELECT t.id, t.type, t.queue, t.payload::text AS payload, t.priority, t.status, t.attempts, t.max_attempts, t.run_at, t.timeout_ms, t.idempotency_key, t.result::text AS result, t.last_error, t.worker_id, t.traceparent, t.created_at, t.updated_at, t.started_at, t.finished_at, t.group_id FROM tasks t
-WHERE ($1::text IS NULL OR t.status = $1)
-  AND ($2::text IS NULL OR t.type = $2)
-  AND ($3::text IS NULL OR t.queue = $3)
-  AND ($4::uuid IS NULL OR t.id < $4)
+WHERE ($1::text IS NULL OR t.type = $1)
+  AND ($2::text IS NULL OR t.queue = $2)
+  AND ($3::uuid IS NULL OR t.id < $3)
 ORDER BY t.id DESC
-LIMIT $5
+LIMIT $4

@@ -1,6 +1,6 @@
 import type { AttemptReport, DispatchItem, TaskRecord, TaskSpec, TaskStatus } from "@taskorch/domain";
 import type pg from "pg";
-import { sql } from "./sql.js";
+import { sql, sqlForStatus } from "./sql.js";
 
 /** Anything that runs a query: the pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, "query">;
@@ -169,8 +169,8 @@ export interface TaskListFilter {
 
 export async function listTasks(db: Queryable, f: TaskListFilter): Promise<TaskRecord[]> {
   const res = await db.query<TaskRow>({
-    ...sql("TaskList"),
-    values: [f.status, f.type, f.queue, f.afterId, f.limit],
+    ...(f.status === null ? sql("TaskList") : sqlForStatus("TaskListByStatus", f.status)),
+    values: [f.type, f.queue, f.afterId, f.limit],
   });
   return res.rows.map(toTask);
 }
