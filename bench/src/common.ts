@@ -51,6 +51,8 @@ export class PgAdmin {
     await this.client.query(`CREATE DATABASE "${name}"`);
   }
   async dropDatabase(name: string): Promise<void> {
+    // BENCH_KEEP_DB=1 keeps each repetition's database for a look afterwards (timelines, EXPLAIN).
+    if (process.env.BENCH_KEEP_DB === "1") return;
     await this.client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   }
   /** Committed transactions of the database as the statistics system has them (flushed by backends at exit or ~10 s idle). */
