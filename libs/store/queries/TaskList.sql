@@ -1,10 +1,15 @@
--- TaskList: one page of tasks of any status, newest first, keyset-paginated on id (UUIDv7 ids sort
--- by creation time); the primary key serves it. A status filter goes to TaskListByStatus.
+-- TaskList: one page of tasks, newest first, keyset-paginated on id (UUIDv7 ids sort by creation time).
+-- The statuses are not a parameter: the store writes them where {statuses} stands and prepares one
+-- statement per filter (sqlForStatuses), so that each generic plan (the pool forces generic plans)
+-- sees which statuses it lists: one status uses that status's list index (idx_tasks_list_*), all
+-- of them the primary key. As a parameter the status was hidden from the planner, which then
+-- scanned the whole table for the few dead letters among millions of tasks.
 -- Params: $1 type text|null, $2 queue text|null, $3 after_id uuid|null (last id of the previous
 --         page), $4 limit int
 -- Returns: up to $4 tasks older than the cursor.
 SELECT t.id, t.type, t.queue, t.payload::text AS payload, t.priority, t.status, t.attempts, t.max_attempts, t.run_at, t.timeout_ms, t.idempotency_key, t.result::text AS result, t.last_error, t.worker_id, t.traceparent, t.created_at, t.updated_at, t.started_at, t.finished_at, t.group_id FROM tasks t
-WHERE ($1::text IS NULL OR t.type = $1)
+WHERE t.status IN ({statuses})
+  AND ($1::text IS NULL OR t.type = $1)
   AND ($2::text IS NULL OR t.queue = $2)
   AND ($3::uuid IS NULL OR t.id < $3)
 ORDER BY t.id DESC

@@ -4,6 +4,7 @@ import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   attemptElect,
+  cancelTask,
   claimTasks,
   deleteDeadWorkers,
   getLease,
@@ -250,7 +251,7 @@ describe("attempts are fenced", () => {
 
   it("gives a task canceled before it ran the same attempts on retry as a new one", async () => {
     const [t] = await insertTasks(pool, [spec({ maxAttempts: 3, delayMs: 60_000 })], WINDOW);
-    await pool.query("UPDATE tasks SET status = 'canceled', finished_at = now() WHERE id = $1", [t!.id]);
+    expect((await cancelTask(pool, t!.id, "canceled by request"))?.previousStatus).toBe("pending");
     expect(await retryTask(pool, t!.id)).toMatchObject({ status: "queued", attempts: 1, maxAttempts: 3 });
   });
 });

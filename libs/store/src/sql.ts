@@ -17,13 +17,13 @@ export function sql(name: string): { name: string; text: string } {
 }
 
 /**
- * A statement specialised to one task status: the status's name replaces '{status}' in the text,
- * under its own prepared-statement name, so that the generic plan can pick that status's partial
- * index (a status passed as a parameter is invisible to a generic plan). Statuses are a closed
- * set of plain words, checked here, so the substitution cannot change the statement's meaning.
+ * A statement specialised to a set of task statuses: their names replace {statuses} in the text,
+ * under a prepared-statement name of their own, so that the generic plan can pick the index that
+ * fits them (statuses passed as a parameter are invisible to a generic plan). Statuses are a
+ * closed set of plain words, checked here, so the substitution cannot change the statement's meaning.
  */
-export function sqlForStatus(name: string, status: string): { name: string; text: string } {
-  if (!/^[a-z_]+$/.test(status)) throw new Error(`sqlForStatus: ${JSON.stringify(status)} is not a task status`);
+export function sqlForStatuses(name: string, statuses: readonly string[]): { name: string; text: string } {
+  for (const s of statuses) if (!/^[a-z_]+$/.test(s)) throw new Error(`sqlForStatuses: ${JSON.stringify(s)} is not a task status`);
   const { text } = sql(name);
-  return { name: `${name}:${status}`, text: text.replaceAll("'{status}'", `'${status}'`) };
+  return { name: `${name}:${statuses.join(",")}`, text: text.replaceAll("{statuses}", statuses.map((s) => `'${s}'`).join(", ")) };
 }

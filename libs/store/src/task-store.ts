@@ -1,6 +1,6 @@
-import type { AttemptReport, DispatchItem, TaskRecord, TaskSpec, TaskStatus } from "@taskorch/domain";
+import { TASK_STATUSES, type AttemptReport, type DispatchItem, type TaskRecord, type TaskSpec, type TaskStatus } from "@taskorch/domain";
 import type pg from "pg";
-import { sql, sqlForStatus } from "./sql.js";
+import { sql, sqlForStatuses } from "./sql.js";
 
 /** Anything that runs a query: the pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, "query">;
@@ -169,7 +169,7 @@ export interface TaskListFilter {
 
 export async function listTasks(db: Queryable, f: TaskListFilter): Promise<TaskRecord[]> {
   const res = await db.query<TaskRow>({
-    ...(f.status === null ? sql("TaskList") : sqlForStatus("TaskListByStatus", f.status)),
+    ...sqlForStatuses("TaskList", f.status === null ? TASK_STATUSES : [f.status]),
     values: [f.type, f.queue, f.afterId, f.limit],
   });
   return res.rows.map(toTask);

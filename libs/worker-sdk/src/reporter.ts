@@ -14,7 +14,8 @@ export class Reporter {
   private readonly publisher: StreamPublisher;
   private readonly committer: GroupCommitter<Report, true>;
   private stopped = false;
-  private undelivered = 0;
+  /** Reports handed over and not yet stored, as the promises that settle when they are. */
+  private readonly undelivered = new Set<Promise<void>>();
 
   constructor(
     nc: NatsConnection,
@@ -37,28 +38,25 @@ export class Reporter {
 
   /** Resolves once the reports stream has stored the report. */
   report(r: Report): Promise<void> {
-    this.undelivered++;
-    return this.committer.submit([r]).then(
-      () => {
-        this.undelivered--;
-      },
-      (err: unknown) => {
-        this.undelivered--;
-        throw err;
-      },
-    );
+    const delivered = this.committer.submit([r]).then(() => undefined);
+    this.undelivered.add(delivered);
+    const forget = () => void this.undelivered.delete(delivered);
+    delivered.then(forget, forget);
+    return delivered;
   }
 
   /** Reports handed over and not yet stored by the stream. */
   get inFlight(): number {
-    return this.undelivered;
+    return this.undelivered.size;
   }
 
-  /** Resolves when every report handed over is stored, or after `ms`; true if all were. */
+  /** Resolves when every report handed over is stored (or given up), or after `ms`; true if all were. */
   async flushed(ms: number): Promise<boolean> {
-    const until = Date.now() + ms;
-    while (this.undelivered > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-    return this.undelivered === 0;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((r) => (timer = setTimeout(r, ms)));
+    await Promise.race([Promise.allSettled([...this.undelivered]), timeout]);
+    clearTimeout(timer);
+    return this.undelivered.size === 0;
   }
 
   private async publishWithRetry(data: Uint8Array): Promise<void> {
