@@ -85,6 +85,20 @@ describe("rate limits and concurrency limits, cluster-wide", () => {
   });
 });
 
+describe("workers joining a backlog", () => {
+  it("dispatches a waiting backlog as soon as a worker registers, not at the leader's next CLAIM_INTERVAL", async () => {
+    // No worker yet: every task waits PENDING for room. With an hour between the Admitter's own
+    // rounds, only the news of a new worker's capacity can start the backlog within the test.
+    c = await startCluster({ workers: 0, env: { CLAIM_INTERVAL: "1h" } });
+    const { tasks } = await c.api.enqueueTasks({ tasks: Array.from({ length: 50 }, () => ({ ...base, type: "example.noop" })) });
+    expect(tasks.every((t) => t.status === TaskStatus.TASK_STATUS_PENDING)).toBe(true);
+    // Let the Admitter find the backlog without room and go to sleep (the enqueue woke it).
+    await new Promise((r) => setTimeout(r, 500));
+    await c.startWorker();
+    await allDone(c, tasks.map((t) => t.id), 15_000);
+  });
+});
+
 describe("delays, timeouts, groups", () => {
   it("starts a delayed task within a second of its time", async () => {
     c = await startCluster({ env: { CLAIM_INTERVAL: "1s" } });

@@ -1,14 +1,15 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 
 /**
- * Nudges from schedulers to the leader's Admitter on `<prefix>.events.capacity` (core NATS, best
+ * Nudges from schedulers (and coordinators) to the leader's Admitter on `<prefix>.events.capacity` (core NATS, best
  * effort: the Admitter also runs on its own timer).
  *   "ready": something the Admitter must plan for: delayed tasks, retries after backoff, a raised
  *            limit. Always acted on.
  *   "held":  due tasks stored PENDING behind a full window (or older waiting tasks, or limits).
  *            Worth a round unless the Admitter already waits for room: then the next "room" does it.
- *   "room":  attempts finished, so windows have room again. Only worth a round while ready tasks
- *            wait for room; otherwise ignored (at low load there is one per finished task).
+ *   "room":  attempts finished, or a worker joined or grew, so windows have room again. Only worth
+ *            a round while ready tasks wait for room; otherwise ignored (at low load there is one
+ *            per finished task).
  * An unknown or empty body (older schedulers) counts as "ready".
  */
 export type AdmissionEvent = "ready" | "held" | "room";

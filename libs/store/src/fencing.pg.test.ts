@@ -45,7 +45,7 @@ afterAll(async () => {
 beforeEach(async () => {
   await pool.query("TRUNCATE tasks, workers, leader_lease, rate_limits, queue_limits, schedules");
   // A live worker gives the default queue room, so tasks due now are admitted at insert.
-  await upsertWorkers(pool, [{ workerId: "w", hostname: "h", queues: ["default"], capacity: 100, active: 0, version: "x" }]);
+  await upsertWorkers(pool, [{ workerId: "w", hostname: "h", queues: ["default"], capacity: 100, active: 0, version: "x" }], 30_000);
 });
 
 const WINDOW = { workerTimeoutMs: 30_000, factor: 1, extra: 0 };
@@ -109,7 +109,7 @@ describe("leader-only writes are fenced by term", () => {
     await pool.query("UPDATE tasks SET started_at = now() - interval '1 hour'");
     const [q] = await insertTasks(pool, [spec()], WINDOW);
     await pool.query("UPDATE tasks SET dispatched_at = now() - interval '1 hour' WHERE id = $1", [q!.id]);
-    await upsertWorkers(pool, [{ workerId: "gone", hostname: "h", queues: ["default"], capacity: 1, active: 0, version: "x" }]);
+    await upsertWorkers(pool, [{ workerId: "gone", hostname: "h", queues: ["default"], capacity: 1, active: 0, version: "x" }], 30_000);
     await pool.query("UPDATE workers SET last_heartbeat = now() - interval '2 days' WHERE id = 'gone'");
     const params = { workerTimeoutMs: 30_000, defaultTimeoutMs: 7_200_000, graceMs: 0, limit: 100, suspectWorkerIds: [] };
     expect(await rescueOrphans(pool, old, params)).toEqual([]);

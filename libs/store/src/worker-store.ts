@@ -17,11 +17,15 @@ export interface WorkerRecord extends Omit<WorkerHeartbeat, "workerId"> {
   alive: boolean;
 }
 
-/** Records heartbeats in one statement; the database clock stamps them. Last one per worker wins. */
-export async function upsertWorkers(db: Queryable, beats: readonly WorkerHeartbeat[]): Promise<void> {
-  if (beats.length === 0) return;
+/**
+ * Records heartbeats in one statement; the database clock stamps them. Last one per worker wins.
+ * Resolves with the ids of workers that add dispatch capacity (new, back from the dead, bigger pool,
+ * more queues): worth waking the Admitter for.
+ */
+export async function upsertWorkers(db: Queryable, beats: readonly WorkerHeartbeat[], workerTimeoutMs: number): Promise<string[]> {
+  if (beats.length === 0) return [];
   const latest = [...new Map(beats.map((b) => [b.workerId, b])).values()];
-  await db.query({
+  const res = await db.query<{ id: string }>({
     ...sql("WorkerUpsertMany"),
     values: [
       latest.map((b) => b.workerId),
@@ -30,8 +34,10 @@ export async function upsertWorkers(db: Queryable, beats: readonly WorkerHeartbe
       latest.map((b) => b.capacity),
       latest.map((b) => b.active),
       latest.map((b) => b.version),
+      workerTimeoutMs,
     ],
   });
+  return res.rows.map((r) => r.id);
 }
 
 export async function listWorkers(db: Queryable, workerTimeoutMs: number): Promise<WorkerRecord[]> {

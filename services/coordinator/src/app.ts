@@ -1,4 +1,4 @@
-import { busAuthFromSettings, connectBus, decodeAdmissionEvent, Dispatcher, ensureStreams, pingBus, StreamRepairer, subjectsFor, type NatsConnection } from "@taskorch/bus";
+import { AdmissionNudger, busAuthFromSettings, connectBus, decodeAdmissionEvent, Dispatcher, ensureStreams, pingBus, StreamRepairer, subjectsFor, type NatsConnection } from "@taskorch/bus";
 import type { TaskorchConfig } from "@taskorch/config";
 import { TaskEvents } from "@taskorch/proto";
 import { grpcSecurityFromSettings, startGrpcServer, type GrpcServer } from "@taskorch/rpc";
@@ -88,7 +88,9 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
         !config.distributedMode && options.localWorkerIds
           ? (await listWorkers(pool, config.workerTimeoutMs)).map((w) => w.id).filter((id) => !options.localWorkerIds!.includes(id))
           : [];
-      recorder = new HeartbeatRecorder(nc, subjects, pool, log);
+      // Capacity gained is the same news as capacity freed: whichever replica is the leader wakes.
+      const nudger = new AdmissionNudger(nc, subjects.capacityEvents);
+      recorder = new HeartbeatRecorder(nc, subjects, pool, config.workerTimeoutMs, () => nudger.nudge("room"), log);
       recorder.start();
       const window = { workerTimeoutMs: config.workerTimeoutMs, factor: config.admissionWindowFactor, extra: config.admissionWindowExtra };
       const admitter = new Admitter({ pool, dispatcher, logger: log, intervalMs: config.claimIntervalMs, window });
