@@ -53,6 +53,30 @@ describe("GroupCommitter", () => {
     expect(flushes).toEqual([[0], [1, 2, 3, 4, 5], [12, 13]]);
   });
 
+  it("cuts thousands of one-item groups into flushes of maxBatch, in order, failing only the failed item's", async () => {
+    const gate = deferred<void>();
+    const flushes: number[][] = [];
+    const gc = new GroupCommitter<number, number>({
+      maxBatch: 1000,
+      maxInFlight: 1,
+      flushFunc: async (items) => {
+        flushes.push(items);
+        if (flushes.length === 1) await gate.promise;
+        return items.map((i) => (i === 1500 ? new Error("bad 1500") : -i));
+      },
+    });
+    const submits = Array.from({ length: 2501 }, (_, i) => gc.submit([i]));
+    expect(gc.backlog).toBe(2500);
+    gate.resolve();
+    const results = await Promise.allSettled(submits);
+    expect(flushes.map((f) => [f.length, f[0], f.at(-1)])).toEqual([[1, 0, 0], [1000, 1, 1000], [1000, 1001, 2000], [500, 2001, 2500]]);
+    expect(results[1500]).toMatchObject({ status: "rejected", reason: new Error("bad 1500") });
+    expect(results.filter((r) => r.status === "fulfilled").map((r) => (r as PromiseFulfilledResult<number[]>).value[0])).toEqual(
+      Array.from({ length: 2501 }, (_, i) => -i).filter((v) => v !== -1500),
+    );
+    expect(gc.backlog).toBe(0);
+  });
+
   it("rejects every group of a failed flush", async () => {
     const gc = new GroupCommitter<number, number>({ maxBatch: 10, maxInFlight: 1, flushFunc: async () => Promise.reject(new Error("db down")) });
     await expect(gc.submit([1])).rejects.toThrow("db down");

@@ -48,14 +48,19 @@ export class GroupCommitter<In, Out> {
 
   private pump(): void {
     while (this.waiting.length > 0 && this.inFlight < this.config.maxInFlight) {
-      const batch: Group<In, Out>[] = [];
+      // Take the longest prefix of waiting groups that fits (at least one group) at once: shift()
+      // per group copies the rest each time, quadratic with thousands of one-item groups waiting.
+      let count = 0;
       let size = 0;
-      while (this.waiting.length > 0) {
-        const next = this.waiting[0]!;
-        if (batch.length > 0 && size + next.items.length > this.config.maxBatch) break;
-        batch.push(this.waiting.shift()!);
-        size += next.items.length;
+      while (count < this.waiting.length) {
+        const next = this.waiting[count]!.items.length;
+        if (count > 0 && size + next > this.config.maxBatch) break;
+        size += next;
+        count++;
       }
+      const all = count === this.waiting.length;
+      const batch = all ? this.waiting : this.waiting.slice(0, count);
+      this.waiting = all ? [] : this.waiting.slice(count);
       this.waitingItems -= size;
       this.inFlight++;
       void this.flush(batch).finally(() => {
@@ -78,8 +83,15 @@ export class GroupCommitter<In, Out> {
     }
     let offset = 0;
     for (const g of batch) {
-      const mine = results.slice(offset, offset + g.items.length);
-      offset += g.items.length;
+      const n = g.items.length;
+      if (n === 1) {
+        const only = results[offset++]!;
+        if (only instanceof Error) g.reject(only);
+        else g.resolve([only]);
+        continue;
+      }
+      const mine = results.slice(offset, offset + n);
+      offset += n;
       const failure = mine.find((r): r is Error => r instanceof Error);
       if (failure) g.reject(failure);
       else g.resolve(mine as Out[]);

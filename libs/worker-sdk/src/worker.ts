@@ -54,6 +54,7 @@ import type { Subscription } from "@nats-io/transport-node";
 import { Claimer } from "./claimer.js";
 import { NonRetryableError, type TaskHandlerFunc } from "./handler.js";
 import { Reporter } from "./reporter.js";
+import { isThenable, RunningAttempt } from "./running-attempt.js";
 import { Semaphore } from "./semaphore.js";
 
 export interface WorkerConfig {
@@ -85,7 +86,8 @@ export class Worker {
   private readonly claimer: Claimer;
   private readonly reporter: Reporter;
   private readonly repairer: StreamRepairer;
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, RunningAttempt>();
+  private readonly durations = new Map<string, { observe(seconds: number): void }>();
   private readonly seen = new Set<string>();
   /** The keys of `seen` in insertion order, overwritten in a ring: forgets the oldest in O(1). */
   private readonly seenOrder: Array<string | undefined> = new Array<string | undefined>(SEEN_ATTEMPTS);
@@ -341,12 +343,11 @@ export class Worker {
     let taskLogger: Logger | undefined;
     const log = (): Logger => (taskLogger ??= this.config.logger.child({ task_id: d.taskId, attempt: d.attempt, task_type: d.type }));
     const key = `${d.taskId}:${d.attempt}`;
-    const controller = new AbortController();
-    this.running.set(key, controller);
+    const attempt = new RunningAttempt();
+    this.running.set(key, attempt);
     metrics.workerPoolActive.set(this.running.size);
     const timeoutMs = durationToMs(d.timeout) ?? this.config.defaultTimeoutMs;
     const started = performance.now();
-    let timer: NodeJS.Timeout | undefined;
     const report: Report = { taskId: d.taskId, attempt: d.attempt, type: d.type, resultJson: undefined, failure: undefined, duration: undefined, traceparent: traceparentOf() ?? "" };
     span.addEvent("task.started");
     try {
@@ -355,27 +356,22 @@ export class Worker {
         throw new NonRetryableError(`no handler registered for task type ${JSON.stringify(d.type)} on worker ${this.config.workerId} (registered: ${[...this.handlers.keys()].join(", ") || "none"})`);
       }
       const payload = JSON.parse(jsonFromBytes(d.payloadJson)) as unknown;
-      const aborted = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => controller.abort(new Error(`timed out after ${timeoutMs}ms`)), timeoutMs);
-        controller.signal.addEventListener("abort", () => reject(coerceError(controller.signal.reason)));
+      const returned = handler({
+        taskId: d.taskId,
+        attempt: d.attempt,
+        maxAttempts: d.maxAttempts,
+        type: d.type,
+        queue: d.queue,
+        payload,
+        get signal() {
+          return attempt.signal;
+        },
+        get logger() {
+          return log();
+        },
       });
-      const result = await Promise.race([
-        Promise.resolve().then(() =>
-          handler({
-            taskId: d.taskId,
-            attempt: d.attempt,
-            maxAttempts: d.maxAttempts,
-            type: d.type,
-            queue: d.queue,
-            payload,
-            signal: controller.signal,
-            get logger() {
-              return log();
-            },
-          }),
-        ),
-        aborted,
-      ]);
+      // A handler that returned its result (not a promise) is done: there is nothing to time out.
+      const result = isThenable(returned) ? await attempt.settle(returned, timeoutMs) : returned;
       const json = JSON.stringify(result ?? null);
       if (Buffer.byteLength(json) > this.config.maxResultBytes) {
         throw new NonRetryableError(`result is ${Buffer.byteLength(json)} bytes of JSON; the limit is ${this.config.maxResultBytes} bytes`);
@@ -389,17 +385,26 @@ export class Worker {
       span.addEvent("task.failed", { "exception.message": error.message });
       failSpan(span, error);
     } finally {
-      clearTimeout(timer);
       this.running.delete(key);
       metrics.workerPoolActive.set(this.running.size);
     }
     const seconds = (performance.now() - started) / 1000;
-    metrics.taskDuration.observe({ type: d.type }, seconds);
+    this.durationOf(d.type).observe(seconds);
     report.duration = { seconds: Math.floor(seconds), nanos: Math.round((seconds % 1) * 1e9) };
     const delivered = this.reporter.report(report).catch((err: unknown) => log().warn({ err }, "Worker: report not delivered; the coordinator will recover the attempt"));
     // Free the slot now (the caller does) unless reports are piling up undelivered (the stream is
     // slow or gone): then holding slots is the back-pressure that stops this worker pulling work.
     if (this.reporter.inFlight > this.maxReportsInFlight) await delivered;
+  }
+
+  /** The duration histogram's child for a type (looking up labels on every observe hashes them). */
+  private durationOf(type: string): { observe(seconds: number): void } {
+    let child = this.durations.get(type);
+    if (!child) {
+      child = metrics.taskDuration.labels({ type });
+      this.durations.set(type, child);
+    }
+    return child;
   }
 
   /** Graceful drain within SHUTDOWN_TIMEOUT (see the note at the top). */
