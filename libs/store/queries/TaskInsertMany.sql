@@ -37,17 +37,26 @@ backlog AS (
   SELECT q.queue FROM (SELECT DISTINCT queue FROM input) AS q
   CROSS JOIN LATERAL (SELECT 1 FROM tasks t WHERE t.status = 'pending' AND t.queue = q.queue AND t.run_at <= now() LIMIT 1) AS w
 ),
+room AS (
+  -- Queues that can take tasks at once: alive workers, room in the window, nobody older waiting.
+  SELECT c.queue, ceil(c.capacity * $3)::int + $4 - coalesce(f.n, 0) AS n
+  FROM cap c
+  LEFT JOIN inflight f ON f.queue = c.queue
+  LEFT JOIN queue_limits ql ON ql.queue = c.queue
+  LEFT JOIN backlog b ON b.queue = c.queue
+  WHERE ql.queue IS NULL AND b.queue IS NULL AND ceil(c.capacity * $3)::int + $4 - coalesce(f.n, 0) > 0
+),
 ranked AS (
+  -- Only tasks of queues with room are ranked (a sort of the batch): with no room anywhere, as
+  -- when a backlog is loaded before workers start, every task is simply stored PENDING.
+  SELECT input.*, false AS fast FROM input WHERE input.queue NOT IN (SELECT queue FROM room)
+  UNION ALL
   SELECT input.*,
-         (input.due <= now() AND rl.type IS NULL AND ql.queue IS NULL AND b.queue IS NULL
-          AND row_number() OVER (PARTITION BY input.queue ORDER BY (input.due <= now()) DESC, input.priority DESC, input.ord)
-              <= coalesce(ceil(c.capacity * $3)::int + $4 - coalesce(f.n, 0), 0)) AS fast
+         (input.due <= now() AND rl.type IS NULL
+          AND row_number() OVER (PARTITION BY input.queue ORDER BY (input.due <= now()) DESC, input.priority DESC, input.ord) <= room.n) AS fast
   FROM input
-  LEFT JOIN cap c ON c.queue = input.queue
-  LEFT JOIN inflight f ON f.queue = input.queue
+  JOIN room ON room.queue = input.queue
   LEFT JOIN rate_limits rl ON rl.type = input.type
-  LEFT JOIN queue_limits ql ON ql.queue = input.queue
-  LEFT JOIN backlog b ON b.queue = input.queue
 )
 INSERT INTO tasks AS t (id, type, queue, payload, priority, status, attempts, max_attempts, run_at,
                         timeout_ms, idempotency_key, traceparent, group_id, dispatched_at)

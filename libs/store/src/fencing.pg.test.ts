@@ -143,6 +143,26 @@ describe("admission", () => {
     expect((await admitTasks(pool, L, WINDOW, 100)).map((a) => a.taskId)).toEqual([late!.id]);
   });
 
+  it("judges each task of a mixed batch at insert by its own queue: room, no workers, delayed, rate-limited", async () => {
+    await pool.query("UPDATE workers SET capacity = 3");
+    await setRateLimit(pool, { type: "limited", limit: 100, periodMs: 1000 });
+    const batch = [
+      spec({ type: "limited", priority: 9 }),
+      spec({ priority: 8, delayMs: 60_000 }),
+      spec({ queue: "nobody-serves", priority: 10 }),
+      ...[1, 2, 3, 0].map((priority) => spec({ priority })),
+    ];
+    const rows = await insertTasks(pool, batch, WINDOW);
+    const statusOf = new Map(rows.map((r) => [r.id, r.status]));
+    // The window of 3 is ranked over the queue's due tasks by priority: the rate-limited type
+    // ranks first but waits for the leader (its tokens are taken there), priorities 3 and 2 go now.
+    expect(batch.map((s) => statusOf.get(s.id))).toEqual(["pending", "pending", "pending", "pending", "queued", "queued", "pending"]);
+    // With no room anywhere, every task is stored PENDING.
+    await pool.query("UPDATE workers SET capacity = 0");
+    const none = await insertTasks(pool, [spec({ priority: 99 }), spec({ queue: "nobody-serves" })], WINDOW);
+    expect(none.map((r) => r.status)).toEqual(["pending", "pending"]);
+  });
+
   it("never lets a queue limit or a rate limit be exceeded, and keeps an oldest-first share", async () => {
     await setQueueLimit(pool, { queue: "default", maxConcurrency: 4 });
     await setRateLimit(pool, { type: "limited", limit: 2, periodMs: 3_600_000 });
