@@ -31,8 +31,7 @@ export class Claimer {
   }
 
   /** Resolves true when this worker now owns the attempt. */
-  async claim(taskId: string, attempt: number): Promise<boolean> {
-    const [granted] = await this.committer.submit([{ taskId, attempt }]);
-    return granted === true;
+  claim(taskId: string, attempt: number): Promise<boolean> {
+    return this.committer.submit([{ taskId, attempt }]).then((granted) => granted[0] === true);
   }
 }

@@ -14,8 +14,10 @@ export class Reporter {
   private readonly publisher: StreamPublisher;
   private readonly committer: GroupCommitter<Report, true>;
   private stopped = false;
-  /** Reports handed over and not yet stored, as the promises that settle when they are. */
-  private readonly undelivered = new Set<Promise<void>>();
+  /** Reports handed over and not yet stored (or given up). */
+  private undelivered = 0;
+  /** flushed() calls waiting for `undelivered` to reach 0. */
+  private idleWaiters: Array<() => void> = [];
 
   constructor(
     nc: NatsConnection,
@@ -38,25 +40,39 @@ export class Reporter {
 
   /** Resolves once the reports stream has stored the report. */
   report(r: Report): Promise<void> {
-    const delivered = this.committer.submit([r]).then(() => undefined);
-    this.undelivered.add(delivered);
-    const forget = () => void this.undelivered.delete(delivered);
-    delivered.then(forget, forget);
-    return delivered;
+    this.undelivered++;
+    // One promise per report beyond the batch's own: this runs once per attempt.
+    return this.committer.submit([r]).then(
+      () => this.settled(),
+      (err: unknown) => {
+        this.settled();
+        throw err;
+      },
+    );
+  }
+
+  private settled(): void {
+    if (--this.undelivered > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Reports handed over and not yet stored by the stream. */
   get inFlight(): number {
-    return this.undelivered.size;
+    return this.undelivered;
   }
 
   /** Resolves when every report handed over is stored (or given up), or after `ms`; true if all were. */
   async flushed(ms: number): Promise<boolean> {
+    if (this.undelivered === 0) return true;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((r) => (timer = setTimeout(r, ms)));
-    await Promise.race([Promise.allSettled([...this.undelivered]), timeout]);
+    await new Promise<void>((resolve) => {
+      this.idleWaiters.push(resolve);
+      timer = setTimeout(resolve, ms);
+    });
     clearTimeout(timer);
-    return this.undelivered.size === 0;
+    return this.undelivered === 0;
   }
 
   private async publishWithRetry(data: Uint8Array): Promise<void> {

@@ -247,7 +247,7 @@ export class Worker {
     const headerParent = m.headers?.get("traceparent");
     if (items.length > 1) items = items.filter((d) => !this.seen.has(`${d.taskId}:${d.attempt}`));
     let next = 0;
-    const claims: Promise<void>[] = [];
+    const claims: Promise<boolean>[] = [];
     try {
       while (next < items.length && !this.stopping) {
         // The first wave takes its slots synchronously, before the pull loop looks at the next message.
@@ -298,7 +298,7 @@ export class Worker {
   }
 
   /** Claims one attempt and, when granted, runs it; `claimed` settles once the claim is answered. */
-  private claimAndRun(d: DispatchMessage, traceparent: string | undefined): { claimed: Promise<void> } {
+  private claimAndRun(d: DispatchMessage, traceparent: string | undefined): { claimed: Promise<boolean> } {
     // One CONSUMER span per attempt, under the dispatch span: the handler runs inside it, so its
     // own spans and log lines join the task's trace.
     const parent = contextFromTraceparent(traceparent);
@@ -335,7 +335,7 @@ export class Worker {
         span.end();
         this.slots.release();
       });
-    return { claimed: claim.then(() => undefined) };
+    return { claimed: claim };
   }
 
   private async run(d: DispatchMessage, span: Span): Promise<void> {
