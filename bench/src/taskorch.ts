@@ -34,7 +34,7 @@ const NODE_ARGS = (process.env.BENCH_TASKORCH_NODE_ARGS ?? "").split(" ").filter
 type Unary<Req, Res> = (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => void;
 interface SchedulerClient extends grpc.Client {
   EnqueueTask: Unary<EnqueueReq, { task: { id: string } }>;
-  EnqueueTasks: Unary<{ tasks: EnqueueReq[] }, { tasks: { id: string }[] }>;
+  EnqueueTasks: Unary<{ tasks: EnqueueReq[]; readMask?: { paths: string[] } }, { tasks: { id: string }[] }>;
 }
 interface EnqueueReq {
   type: string;
@@ -192,7 +192,8 @@ class TaskorchInstance implements Instance {
   }
 
   async enqueueBatch(from: number, count: number): Promise<void> {
-    await call(this.client.EnqueueTasks, this.client, { tasks: Array.from({ length: count }, (_, k) => this.req(from + k)) });
+    const readMask = Array.isArray(this.setting.readMask) ? { paths: this.setting.readMask as string[] } : undefined;
+    await call(this.client.EnqueueTasks, this.client, { tasks: Array.from({ length: count }, (_, k) => this.req(from + k)), readMask });
     this.enqueued += count;
   }
 
@@ -499,7 +500,9 @@ function drainSettings(w: (poolSize: number, procs?: number) => Setting): Settin
 export function taskorchDriver(admin: PgAdmin): SystemDriver {
   const w = (poolSize: number, procs = 1): Setting => ({ label: `worker WORKER_POOL_SIZE=${poolSize}${procs > 1 ? ` x${procs} processes` : ""}`, poolSize, procs });
   const settings: Partial<Record<WorkloadName, Setting[]>> = {
-    bulk: [{ label: "EnqueueTasks over gRPC, batches of 1000" }],
+    // Every task back in full (the default), and only the ids (read_mask, as a producer of large
+    // batches that needs nothing else would ask).
+    bulk: [{ label: "EnqueueTasks over gRPC, batches of 1000" }, { label: "EnqueueTasks over gRPC, batches of 1000, read_mask=id", readMask: ["id"] }],
     single: [{ label: `EnqueueTask over gRPC, ${CLIENTS} concurrent calls, one channel` }],
     drain: drainSettings(w),
     steady: [{ label: PICKUP === "sdk" ? "in-bench worker-sdk Worker, poolSize=10" : "worker process, pickup from tasks table", poolSize: 10 }],

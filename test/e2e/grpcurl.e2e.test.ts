@@ -202,9 +202,21 @@ function checkResponse(method: string, request: Obj, response: Obj, where: strin
       expect(["TASK_STATUS_PENDING", "TASK_STATUS_QUEUED", "TASK_STATUS_RUNNING", "TASK_STATUS_SUCCEEDED"], where).toContain(task?.status);
       if (request.payload !== undefined) expect(task?.payload, where).toEqual(request.payload);
       break;
-    case "EnqueueTasks":
-      expect((response.tasks as Obj[]).map((t) => t.type), where).toEqual((request.tasks as Obj[]).map((t) => t.type));
+    case "EnqueueTasks": {
+      const tasks = response.tasks as Obj[];
+      expect(tasks.length, where).toBe((request.tasks as Obj[]).length);
+      if (typeof request.readMask === "string") {
+        // Only the masked fields come back (JSON names of the paths).
+        const masked = request.readMask.split(",");
+        for (const t of tasks) {
+          expect(t.id, where).toMatch(/^[0-9a-f-]{36}$/);
+          expect(masked, where).toEqual(expect.arrayContaining(Object.keys(t)));
+        }
+      } else {
+        expect(tasks.map((t) => t.type), where).toEqual((request.tasks as Obj[]).map((t) => t.type));
+      }
       break;
+    }
     case "GetTask":
       expect(task?.id, where).toBe(request.id);
       break;

@@ -52,7 +52,7 @@ export function schedulerClient(port: number) {
   const raw = new SchedulerServiceClient(`127.0.0.1:${port}`, credentials.createInsecure());
   return {
     enqueueTask: call<EnqueueTaskRequest, EnqueueTaskResponse>(raw, "enqueueTask"),
-    enqueueTasks: call<EnqueueTasksRequest, EnqueueTasksResponse>(raw, "enqueueTasks"),
+    enqueueTasks: call<Omit<EnqueueTasksRequest, "readMask"> & Partial<Pick<EnqueueTasksRequest, "readMask">>, EnqueueTasksResponse>(raw, "enqueueTasks"),
     getTask: call<GetTaskRequest, GetTaskResponse>(raw, "getTask"),
     listTasks: call<ListTasksRequest, ListTasksResponse>(raw, "listTasks"),
     cancelTask: call<CancelTaskRequest, CancelTaskResponse>(raw, "cancelTask"),

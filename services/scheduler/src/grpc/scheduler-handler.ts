@@ -38,6 +38,7 @@ import type { TaskWaiter } from "../wait/task-waiter.js";
 import { groupHandlers } from "./group-handlers.js";
 import { limitHandlers } from "./limit-handlers.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
+import { taskProjection } from "./read-mask.js";
 import { openWaitWindow } from "./wait-window.js";
 import { scheduleHandlers } from "./schedule-handlers.js";
 
@@ -102,11 +103,12 @@ export function schedulerService(deps: SchedulerHandlerDeps): GrpcServiceBinding
       enqueueTasks: unary<EnqueueTasksRequest, EnqueueTasksResponse>(logger, async (req) => {
         if (req.tasks.length === 0) throw new InvalidArgumentError("tasks", "the batch is empty; send at least one task");
         if (req.tasks.length > maxBatch) throw new InvalidArgumentError("tasks", `the batch has ${req.tasks.length} tasks; the limit is ${maxBatch} (MAX_BATCH_SIZE)`);
+        const project = taskProjection(req.readMask);
         const traceparent = traceparentOf();
         const groupId = newTaskId();
         const specs = req.tasks.map((t, i) => ({ ...validateEnqueue(t, deps.validator, `tasks[${i}].`), traceparent, groupId }));
         const results = await deps.enqueuer.enqueue(specs);
-        return { tasks: results.map((r) => toProtoTask(r.task)), groupId };
+        return { tasks: results.map((r) => project(toProtoTask(r.task))), groupId };
       }),
 
       getTask: unary<GetTaskRequest, GetTaskResponse>(logger, async (req, call) => ({ task: toProtoTask(await getVisible(call, requireId(req.id), "GetTask")) })),
