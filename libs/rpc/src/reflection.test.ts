@@ -134,6 +134,7 @@ describe.each(["v1", "v1alpha"] as const)("reflection %s, as strict as grpcurl",
       }
       expect([...resolved.keys()].sort()).toEqual([
         "google/protobuf/duration.proto",
+        "google/protobuf/field_mask.proto",
         "google/protobuf/struct.proto",
         "google/protobuf/timestamp.proto",
         "taskorch/v1/scheduler_service.proto",
@@ -142,7 +143,7 @@ describe.each(["v1", "v1alpha"] as const)("reflection %s, as strict as grpcurl",
 
       const defined = definedTypes(resolved.values());
       const referenced = referencedTypes(resolved.values());
-      for (const name of [".google.protobuf.Value", ".google.protobuf.Duration", ".google.protobuf.Timestamp", ".taskorch.v1.Task"]) {
+      for (const name of [".google.protobuf.Value", ".google.protobuf.Duration", ".google.protobuf.Timestamp", ".google.protobuf.FieldMask", ".taskorch.v1.Task"]) {
         expect(referenced.has(name), name).toBe(true);
       }
       const unresolved = [...referenced].filter(([name]) => !defined.has(name)).map(([n, where]) => `${n} (${where})`);
@@ -278,7 +279,9 @@ describe("descriptor index", () => {
       "google/protobuf/timestamp.proto",
       "taskorch/v1/task.proto",
     ]);
-    expect(names(index.fileWithDependencies("taskorch/v1/scheduler_service.proto", sent))).toEqual([
+    // Only what this stream has not had yet: the file itself and its one new import.
+    expect(names(index.fileWithDependencies("taskorch/v1/scheduler_service.proto", sent)).sort()).toEqual([
+      "google/protobuf/field_mask.proto",
       "taskorch/v1/scheduler_service.proto",
     ]);
     expect(names(index.fileWithDependencies("google/protobuf/struct.proto", sent))).toEqual(["google/protobuf/struct.proto"]);
