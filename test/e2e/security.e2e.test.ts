@@ -132,6 +132,11 @@ describe("security: mTLS, tokens, NATS auth, limits", () => {
     const task = await api.enqueue("example.noop", { hello: "secure" });
     const done = await api.wait(task.id, { timeoutMs: 20_000 });
     expect(done.status).toBe("succeeded");
+    // A batch answered with its ids only (read_mask), through the same client.
+    const { ids, groupId } = await api.enqueueManyIds([{ type: "example.noop", payload: { i: 1 } }, { type: "example.noop", payload: { i: 2 } }]);
+    expect(ids).toHaveLength(2);
+    expect((await api.waitGroup(groupId, { timeoutMs: 20_000 })).succeeded).toBe(2);
+    expect((await api.get(ids[1]!)).payload).toEqual({ i: 2 });
     expect(await api.listWorkers()).toHaveLength(1);
     // No permission violation on the server for any of the three roles.
     expect(nats.output()).not.toMatch(/Permissions Violation/);

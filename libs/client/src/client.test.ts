@@ -284,6 +284,12 @@ describe("groups", () => {
     expect(JSON.parse(JSON.stringify({ tasks, groupId }))).toMatchObject({ groupId: GROUP, tasks: [{ id: "a" }, { id: "b" }] });
   });
 
+  it("enqueueManyIds asks for the ids only (read_mask) and returns them with the group", async () => {
+    const { client, calls } = setup([{ tasks: [{ id: "a" }, { id: "b" }], groupId: GROUP }]);
+    expect(await client.enqueueManyIds([{ type: "a" }, { type: "b", payload: { n: 1 } }])).toEqual({ ids: ["a", "b"], groupId: GROUP });
+    expect(calls[0]).toMatchObject({ method: "enqueueTasks", request: { readMask: ["id"], tasks: [{ type: "a" }, { type: "b", payload: { n: 1 } }] } });
+  });
+
   it("a single task has no groupId", async () => {
     const { client } = setup([{ task: protoTask() }]);
     expect("groupId" in (await client.get("id"))).toBe(false);

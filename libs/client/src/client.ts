@@ -239,6 +239,21 @@ export class TaskorchClient {
     return compat as EnqueuedGroup;
   }
 
+  /**
+   * Like enqueueMany (atomic, one group), but answered with the task ids only (EnqueueTasks with
+   * read_mask "id"): for large batches whose producer needs nothing else it spares encoding and
+   * decoding every stored task back (a fifth of a 1,000-task batch's time in the bench).
+   */
+  async enqueueManyIds(items: EnqueueItem[], options: CallOptions = {}): Promise<{ ids: string[]; groupId: string }> {
+    const res = await this.call<{ tasks: Array<{ id: string }>; groupId: string }>(
+      "scheduler",
+      "enqueueTasks",
+      { tasks: items.map(toEnqueueRequest), readMask: ["id"] },
+      { idempotent: items.length > 0 && items.every((i) => Boolean(i.idempotencyKey)), deadlineMs: options.deadlineMs },
+    );
+    return { ids: res.tasks.map((t) => t.id), groupId: res.groupId ?? "" };
+  }
+
   /** A group's counts by status and, with pageSize > 0, one page of its tasks and results. */
   async getGroup(id: string, options: GroupPageOptions = {}): Promise<GroupPage> {
     const res = await this.call<GetGroupResponse>("scheduler", "getGroup", { id, pageSize: options.pageSize ?? 0, pageToken: options.pageToken ?? "" }, { idempotent: true, deadlineMs: options.deadlineMs });
