@@ -13,6 +13,12 @@ export interface GroupCommitterConfig<In, Out> {
   maxBatch: number;
   /** Flushes allowed to run at once (more overlap = more pool connections in use). */
   maxInFlight: number;
+  /**
+   * Start flushes at the end of the event-loop turn (setImmediate) instead of at once, so that
+   * what is submitted in one turn goes out together: the callbacks of one incoming message or
+   * reply each submit one item, and without this the first few left alone, one per flush.
+   */
+  flushAtTurnEnd?: boolean;
 }
 
 interface Group<In, Out> {
@@ -25,6 +31,7 @@ export class GroupCommitter<In, Out> {
   private waiting: Group<In, Out>[] = [];
   private waitingItems = 0;
   private inFlight = 0;
+  private pumpScheduled = false;
 
   constructor(private readonly config: GroupCommitterConfig<In, Out>) {
     if (config.maxBatch < 1) throw new Error("GroupCommitter: maxBatch must be at least 1");
@@ -37,7 +44,14 @@ export class GroupCommitter<In, Out> {
     return new Promise<Out[]>((resolve, reject) => {
       this.waiting.push({ items, resolve, reject });
       this.waitingItems += items.length;
-      this.pump();
+      if (!this.config.flushAtTurnEnd) this.pump();
+      else if (!this.pumpScheduled) {
+        this.pumpScheduled = true;
+        setImmediate(() => {
+          this.pumpScheduled = false;
+          this.pump();
+        });
+      }
     });
   }
 

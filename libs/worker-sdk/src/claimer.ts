@@ -19,6 +19,8 @@ export class Claimer {
     this.committer = new GroupCommitter({
       maxBatch: 1000,
       maxInFlight: 4,
+      // A claim reply frees slots for several attempts in one turn: their claims go in one request.
+      flushAtTurnEnd: true,
       flushFunc: async (claims) => {
         const reply = await this.nc.request(this.subjects.claims, ClaimRequest.encode({ workerId: this.workerId, claims }).finish(), {
           timeout: CLAIM_TIMEOUT_MS,

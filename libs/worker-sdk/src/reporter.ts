@@ -31,6 +31,8 @@ export class Reporter {
     this.committer = new GroupCommitter({
       maxBatch: 1000,
       maxInFlight: 2,
+      // Attempts that finish in one turn (no-op handlers of one claim reply) share one message.
+      flushAtTurnEnd: true,
       flushFunc: async (reports) => {
         await this.publishWithRetry(ReportBatch.encode({ workerId: this.workerId, reports }).finish());
         return reports.map(() => true as const);
