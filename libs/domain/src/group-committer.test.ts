@@ -77,6 +77,27 @@ describe("GroupCommitter", () => {
     expect(gc.backlog).toBe(0);
   });
 
+  it("with flushAtTurnEnd, sends what one turn submits in one flush, and a later turn's in the next", async () => {
+    const flushes: number[][] = [];
+    const gc = new GroupCommitter<number, number>({
+      maxBatch: 100,
+      maxInFlight: 4,
+      flushAtTurnEnd: true,
+      flushFunc: async (items) => {
+        flushes.push(items);
+        return items;
+      },
+    });
+    const turn1 = [gc.submit([1]), gc.submit([2]), gc.submit([3])];
+    expect(flushes).toEqual([]);
+    expect(await Promise.all(turn1)).toEqual([[1], [2], [3]]);
+    await new Promise((r) => setImmediate(r));
+    const turn2 = [gc.submit([4]), gc.submit([5])];
+    expect(await Promise.all(turn2)).toEqual([[4], [5]]);
+    // Without it the first submits would each have gone alone while flushes were free.
+    expect(flushes).toEqual([[1, 2, 3], [4, 5]]);
+  });
+
   it("rejects every group of a failed flush", async () => {
     const gc = new GroupCommitter<number, number>({ maxBatch: 10, maxInFlight: 1, flushFunc: async () => Promise.reject(new Error("db down")) });
     await expect(gc.submit([1])).rejects.toThrow("db down");

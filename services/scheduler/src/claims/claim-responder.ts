@@ -27,6 +27,8 @@ export class ClaimResponder {
     this.committer = new GroupCommitter({
       maxBatch: 5000,
       maxInFlight: 2,
+      // Claim requests read from one socket read arrive in one turn: one UPDATE for all of them.
+      flushAtTurnEnd: true,
       flushFunc: async (claims) => {
         const stop = metrics.taskClaimDuration.startTimer();
         const granted = await claimTasks(this.pool, claims);

@@ -85,6 +85,8 @@ export class ReportApplier {
     this.committer = new GroupCommitter({
       maxBatch: 5000,
       maxInFlight: 2,
+      // Report messages delivered in one turn go into one write.
+      flushAtTurnEnd: true,
       flushFunc: async (reports) => {
         const outcomes = await recordOutcomes(this.pool, reports, this.backoff);
         this.afterCommit(outcomes);
