@@ -1,7 +1,8 @@
 /**
  * Group commit: callers submit groups of items; while a flush is running, new groups queue up and
  * go out together in the next flush. Under load each statement carries many callers' rows (one
- * commit, one fsync); when idle a lone caller is flushed at once, so nobody waits for a timer.
+ * commit, one fsync); when idle a lone caller is flushed at once (with flushAtTurnEnd: at the end
+ * of the current event-loop turn), so nobody waits for a timer.
  *
  * A group is never split across flushes, so a flush function that writes in one transaction makes
  * each group atomic (EnqueueTasks' all-or-none). A failed flush rejects every group in it.
@@ -98,13 +99,7 @@ export class GroupCommitter<In, Out> {
     let offset = 0;
     for (const g of batch) {
       const n = g.items.length;
-      if (n === 1) {
-        const only = results[offset++]!;
-        if (only instanceof Error) g.reject(only);
-        else g.resolve([only]);
-        continue;
-      }
-      const mine = results.slice(offset, offset + n);
+      const mine = n === 1 ? [results[offset]!] : results.slice(offset, offset + n);
       offset += n;
       const failure = mine.find((r): r is Error => r instanceof Error);
       if (failure) g.reject(failure);

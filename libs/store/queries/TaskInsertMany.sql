@@ -39,12 +39,15 @@ backlog AS (
 ),
 room AS (
   -- Queues that can take tasks at once: alive workers, room in the window, nobody older waiting.
-  SELECT c.queue, ceil(c.capacity * $3)::int + $4 - coalesce(f.n, 0) AS n
-  FROM cap c
-  LEFT JOIN inflight f ON f.queue = c.queue
-  LEFT JOIN queue_limits ql ON ql.queue = c.queue
-  LEFT JOIN backlog b ON b.queue = c.queue
-  WHERE ql.queue IS NULL AND b.queue IS NULL AND ceil(c.capacity * $3)::int + $4 - coalesce(f.n, 0) > 0
+  SELECT * FROM (
+    SELECT c.queue, ceil(c.capacity * $3)::int + $4 - coalesce(f.n, 0) AS n
+    FROM cap c
+    LEFT JOIN inflight f ON f.queue = c.queue
+    LEFT JOIN queue_limits ql ON ql.queue = c.queue
+    LEFT JOIN backlog b ON b.queue = c.queue
+    WHERE ql.queue IS NULL AND b.queue IS NULL
+  ) AS windows
+  WHERE n > 0
 ),
 ranked AS (
   -- Only tasks of queues with room are ranked (a sort of the batch): with no room anywhere, as
