@@ -1,6 +1,7 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "@taskorch/telemetry";
 import { busAuthOptions, type BusAuthConfig } from "./auth.js";
+import { consolidateFlushes } from "./flush-consolidation.js";
 
 export type { NatsConnection };
 
@@ -14,7 +15,8 @@ export interface BusConnectionConfig {
 
 /**
  * Connects to NATS and keeps reconnecting forever: NATS is transport, so an outage delays work
- * (Postgres keeps the truth) and must never end the process.
+ * (Postgres keeps the truth) and must never end the process. What one event-loop turn publishes
+ * goes out in one write (consolidateFlushes).
  */
 export async function connectBus(config: BusConnectionConfig): Promise<NatsConnection> {
   const nc = await connect({
@@ -25,6 +27,7 @@ export async function connectBus(config: BusConnectionConfig): Promise<NatsConne
     reconnectTimeWait: 500,
     waitOnFirstConnect: false,
   });
+  if (!consolidateFlushes(nc)) config.logger.debug("Bus: this nats.js version has no ProtocolHandler.flushPending; writes are not consolidated");
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === "disconnect" || s.type === "reconnect" || s.type === "error") {
