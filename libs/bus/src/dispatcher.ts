@@ -80,10 +80,10 @@ export class Dispatcher {
   private async publishOne(item: DispatchItem): Promise<void> {
     const subject = this.subjects.dispatch(item.queue);
     const traced = this.producerSpan(item);
-    if (!traced) return this.publisher.publish(subject, encodeDispatch(item));
+    if (!traced) return this.publisher.publish(subject, encodeDispatch(item), { promptly: true });
     const h = headers();
     h.set("traceparent", traced.traceparent);
-    await this.ended([traced.span], this.publisher.publish(subject, encodeDispatch(item), { headers: h }));
+    await this.ended([traced.span], this.publisher.publish(subject, encodeDispatch(item), { headers: h, promptly: true }));
   }
 
   private async publishBatch(items: DispatchItem[]): Promise<void> {
@@ -95,7 +95,7 @@ export class Dispatcher {
     });
     const h = headers();
     h.set(DISPATCH_BATCH_HEADER, "batch");
-    await this.ended(spans, this.publisher.publish(this.subjects.dispatch(items[0]!.queue), DispatchBatch.encode({ items: messages }).finish(), { headers: h }));
+    await this.ended(spans, this.publisher.publish(this.subjects.dispatch(items[0]!.queue), DispatchBatch.encode({ items: messages }).finish(), { headers: h, promptly: true }));
   }
 
   private async ended(spans: Span[], publish: Promise<void>): Promise<void> {

@@ -1,7 +1,7 @@
 import { createTestNats, type TestNats } from "@taskorch/testkit";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { consolidateFlushes } from "./flush-consolidation.js";
+import { consolidateFlushes, flushPromptly } from "./flush-consolidation.js";
 
 let nats: TestNats;
 let receiver: NatsConnection;
@@ -78,6 +78,27 @@ describe("consolidateFlushes against a real nats-server", () => {
     // The turn's ten publishes plus flush()'s PING: one write; without consolidation, one each.
     expect(await writesFor(true)).toBe(1);
     expect(await writesFor(false)).toBeGreaterThan(5);
+  });
+
+  it("writes at once, within the current microtasks, what a sender asks to flush promptly", async () => {
+    const nc = await connect({ servers: nats.url });
+    consolidateFlushes(nc);
+    const subject = `${nats.prefix}.prompt`;
+    const { received, done } = await collect(subject, 2);
+    const writes = countWrites(nc);
+    const microtasks = async () => {
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+    };
+    nc.publish(subject, "deferred");
+    await microtasks();
+    expect(writes()).toBe(0); // waits for the end of the turn
+    nc.publish(subject, "prompt");
+    flushPromptly(nc);
+    await microtasks();
+    expect(writes()).toBe(1); // both, before the turn ends
+    await within(2000, done);
+    expect(received).toEqual(["deferred", "prompt"]);
+    await nc.close();
   });
 
   it("writes what is buffered when the connection closes right after publishing", async () => {

@@ -1,6 +1,6 @@
 export { subjectsFor, type Subjects } from "./subjects.js";
 export { connectBus, pingBus, type NatsConnection, type BusConnectionConfig } from "./connection.js";
-export { consolidateFlushes } from "./flush-consolidation.js";
+export { consolidateFlushes, flushPromptly } from "./flush-consolidation.js";
 export { ensureStreams, ensureDispatchConsumer, ensureReportsConsumer } from "./streams.js";
 export { StreamPublisher, type PublishOptions } from "./publisher.js";
 export { Dispatcher, DISPATCH_BATCH_HEADER, MAX_DISPATCH_BATCH } from "./dispatcher.js";

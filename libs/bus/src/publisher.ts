@@ -1,9 +1,12 @@
+import { flushPromptly } from "./flush-consolidation.js";
 import { createInbox, headers as newHeaders, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 
 export interface PublishOptions {
   headers?: MsgHdrs;
   /** JetStream de-duplication id (Nats-Msg-Id). */
   msgId?: string;
+  /** On a task's way to its handler: written at once, not at the end of the turn (flushPromptly). */
+  promptly?: boolean;
 }
 
 const ACK_TIMEOUT_MS = 5000;
@@ -58,6 +61,7 @@ export class StreamPublisher {
       }
       try {
         this.nc.publish(subject, data, { reply: `${this.inboxPrefix}.${id}`, headers });
+        if (options.promptly) flushPromptly(this.nc);
       } catch (err) {
         clearTimeout(timer);
         this.pending.delete(id);

@@ -1,5 +1,5 @@
 import { GroupCommitter } from "@taskorch/domain";
-import type { NatsConnection, Subjects } from "@taskorch/bus";
+import { flushPromptly, type NatsConnection, type Subjects } from "@taskorch/bus";
 import { ClaimRequest, ClaimResponse, type Claim } from "@taskorch/proto";
 
 const CLAIM_TIMEOUT_MS = 5000;
@@ -22,9 +22,12 @@ export class Claimer {
       // A claim reply frees slots for several attempts in one turn: their claims go in one request.
       flushAtTurnEnd: true,
       flushFunc: async (claims) => {
-        const reply = await this.nc.request(this.subjects.claims, ClaimRequest.encode({ workerId: this.workerId, claims }).finish(), {
+        const request = this.nc.request(this.subjects.claims, ClaimRequest.encode({ workerId: this.workerId, claims }).finish(), {
           timeout: CLAIM_TIMEOUT_MS,
         });
+        // The handlers wait for this answer: the request goes out now, not at the end of the turn.
+        flushPromptly(this.nc);
+        const reply = await request;
         const res = ClaimResponse.decode(reply.data);
         const granted = new Set(res.results.filter((r) => r.granted).map((r) => `${r.taskId}:${r.attempt}`));
         return claims.map((c) => granted.has(`${c.taskId}:${c.attempt}`));

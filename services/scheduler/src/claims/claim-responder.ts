@@ -1,5 +1,5 @@
 import { GroupCommitter, isUuid } from "@taskorch/domain";
-import type { NatsConnection, Subjects } from "@taskorch/bus";
+import { flushPromptly, type NatsConnection, type Subjects } from "@taskorch/bus";
 import { ClaimRequest, ClaimResponse } from "@taskorch/proto";
 import { claimTasks, type ClaimInput, type Pool } from "@taskorch/store";
 import { metrics, type Logger } from "@taskorch/telemetry";
@@ -59,6 +59,8 @@ export class ClaimResponder {
         this.committer.submit(claims).then(
           (granted) => {
             msg.respond(ClaimResponse.encode({ results: claims.map((c, i) => ({ taskId: c.taskId, attempt: c.attempt, granted: granted[i]! })) }).finish());
+            // A handler waits for this answer: not for the end of the turn.
+            flushPromptly(this.nc);
           },
           (e: unknown) => this.logger.warn({ err: e }, "ClaimResponder: claim query failed; the worker will retry"),
         );
