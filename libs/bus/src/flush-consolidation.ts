@@ -19,6 +19,13 @@ function protocolOf(nc: NatsConnection): ProtocolInternals | undefined {
   return usable ? (p as ProtocolInternals) : undefined;
 }
 
+const promptFlushes = new WeakMap<NatsConnection, () => void>();
+
+/** Writes what is buffered once the current microtasks ran, instead of at the end of the turn. */
+export function flushPromptly(nc: NatsConnection): void {
+  promptFlushes.get(nc)?.();
+}
+
 /**
  * Flush consolidation (Netty's FlushConsolidationHandler, for nats.js): sends what one event-loop
  * turn publishes in one socket write.
@@ -46,13 +53,6 @@ function protocolOf(nc: NatsConnection): ProtocolInternals | undefined {
  * It reaches into nats.js internals; with a version that lacks them it changes nothing and returns
  * false (the test suite checks it returns true for the version we ship).
  */
-const promptFlushes = new WeakMap<NatsConnection, () => void>();
-
-/** Writes what is buffered once the current microtasks ran, instead of at the end of the turn. */
-export function flushPromptly(nc: NatsConnection): void {
-  promptFlushes.get(nc)?.();
-}
-
 export function consolidateFlushes(nc: NatsConnection): boolean {
   const protocol = protocolOf(nc);
   if (!protocol) return false;
