@@ -98,9 +98,8 @@ export class GroupCommitter<In, Out> {
     }
     let offset = 0;
     for (const g of batch) {
-      const n = g.items.length;
-      const mine = n === 1 ? [results[offset]!] : results.slice(offset, offset + n);
-      offset += n;
+      const mine = results.slice(offset, offset + g.items.length);
+      offset += g.items.length;
       const failure = mine.find((r): r is Error => r instanceof Error);
       if (failure) g.reject(failure);
       else g.resolve(mine as Out[]);

@@ -27,9 +27,7 @@ const spec = (i: number): TaskSpec => ({
 async function genericPlan(name: string, params: string): Promise<string> {
   const client = await pool.connect();
   try {
-    const { text } = sql(name);
-    const body = text.slice(text.search(/^(UPDATE|WITH|SELECT|INSERT)/m));
-    await client.query(`PREPARE plan_probe AS ${body}`);
+    await client.query(`PREPARE plan_probe AS ${sql(name).text}`);
     const res = await client.query<{ "QUERY PLAN": unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE plan_probe(${params})`);
     return JSON.stringify(res.rows[0]!["QUERY PLAN"]);
   } finally {
