@@ -68,7 +68,7 @@ async function deposedAndCurrent(): Promise<{ old: LeaderTerm; current: LeaderTe
 describe("migrate", () => {
   it("is applied exactly once when processes start at the same time", async () => {
     const rows = (await pool.query("SELECT version FROM taskorch_migrations")).rows;
-    expect(rows.map((r) => r.version)).toEqual(["0001_init.sql", "0002_flow_control.sql", "0003_attempt_base.sql", "0004_list_indexes.sql"]);
+    expect(rows.map((r) => r.version)).toEqual(["0001_init.sql", "0002_flow_control.sql", "0003_attempt_base.sql", "0004_list_indexes.sql", "0005_claimable_by_queue.sql"]);
   });
 });
 

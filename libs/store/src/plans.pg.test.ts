@@ -28,7 +28,7 @@ async function genericPlan(name: string, params: string): Promise<string> {
   const client = await pool.connect();
   try {
     await client.query(`PREPARE plan_probe AS ${sql(name).text}`);
-    const res = await client.query<{ "QUERY PLAN": unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE plan_probe(${params})`);
+    const res = await client.query<{ "QUERY PLAN": unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE plan_probe${params === "" ? "" : `(${params})`}`);
     return JSON.stringify(res.rows[0]!["QUERY PLAN"]);
   } finally {
     await client.query("DEALLOCATE ALL").catch(() => undefined);
@@ -64,5 +64,12 @@ describe("plans of the per-task statements on the pool's connections", () => {
     const plan = await genericPlan("TaskRecordOutcomes", `'{${id}}', '{1}', '{w}', '{t}', '{null}', '{null}', '{f}', 1000, 60000`);
     expect(plan).toContain('"Index Name":"tasks_pkey"');
     expect(plan).not.toContain('"Node Type":"Seq Scan"');
+  });
+
+  it("TaskNextDueAt walks idx_tasks_claimable per queue instead of reading every pending task", async () => {
+    const plan = await genericPlan("TaskNextDueAt", "");
+    expect(plan).toContain('"Index Name":"idx_tasks_claimable"');
+    expect(plan).not.toContain('"Node Type":"Seq Scan"');
+    expect(plan).not.toContain('"Node Type":"Bitmap Heap Scan"');
   });
 });
