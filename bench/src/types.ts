@@ -27,8 +27,8 @@ export interface Instance {
   enqueueOne(i: number): Promise<void>;
   /** Starts the drain workers (in their own process(es)); resolves with the epoch ms at which they were ready. */
   startDrainWorkers(): Promise<number>;
-  /** Tasks recorded done in the system's store. */
-  countDone(): Promise<number>;
+  /** Whether any task enqueued so far is not yet recorded done in the system's store (polled every 10-20 ms: cheap). */
+  anyLeft(): Promise<boolean>;
   /** Starts an in-process worker calling onStart(i) at handler start of task i (same process clock). */
   startLatencyWorker(onStart: (i: number) => void): Promise<void>;
   /** Stops everything and closes every connection to the store. */

@@ -1,5 +1,5 @@
 /** The workloads, written once against the Instance contract (recovery is the driver's own: taskorch only). */
-import { epochMs, now, quantile, sleep, waitForCount } from "./common.js";
+import { epochMs, now, quantile, sleep, waitUntilNoneLeft } from "./common.js";
 import type { Instance, WorkloadName } from "./types.js";
 
 export const BATCH = 1000;
@@ -57,7 +57,7 @@ export async function runWorkload(w: WorkloadName, inst: Instance, p: WorkloadPa
       for (let from = 0; from < p.n; from += BATCH) await inst.enqueueBatch(from, Math.min(BATCH, p.n - from));
       await hooks.beforeMeasured();
       const readyAt = await inst.startDrainWorkers();
-      const doneAt = await waitForCount(() => inst.countDone(), p.n, 10, p.drainTimeoutMs);
+      const doneAt = await waitUntilNoneLeft(() => inst.anyLeft(), 10, p.drainTimeoutMs);
       const s = (doneAt - readyAt) / 1000;
       return { metrics: { throughput: p.n / s }, tasks: p.n };
     }
@@ -106,7 +106,7 @@ export async function runWorkload(w: WorkloadName, inst: Instance, p: WorkloadPa
       };
       // warm-up (not measured): connections, prepared statements, JIT
       const allSeen = async (target: number, timeoutMs: number) => {
-        if (inst.inProcessPickup === false) await waitForCount(() => inst.countDone(), target, 20, timeoutMs);
+        if (inst.inProcessPickup === false) await waitUntilNoneLeft(() => inst.anyLeft(), 20, timeoutMs);
         else await waitUntil(() => seen >= target, timeoutMs);
       };
       await fire(0, warm);
