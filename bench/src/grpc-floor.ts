@@ -4,9 +4,15 @@
  * channel (as the bench's single-enqueue workload), then one call at a time 20 ms apart (idle
  * round trip). taskorch's EnqueueTask cannot beat these numbers, whatever it does behind the call.
  *
+ * Then the cost of one hop between processes: a one-byte TCP echo between the same two processes,
+ * back to back, and one every 5 ms (as the steady workload's 200 tasks/s), when both sleep between
+ * messages. A pickup crosses eleven such hops (client, scheduler, Postgres, NATS, worker), so on a
+ * machine where waking a sleeping process is slow, that is the floor of the latency numbers.
+ *
  *   npm --prefix bench run grpc-floor
  */
 import { fork } from "node:child_process";
+import net from "node:net";
 import * as grpc from "@grpc/grpc-js";
 
 const identity = (b: Buffer): Buffer => b;
@@ -21,15 +27,19 @@ function serve(): void {
   const server = new grpc.Server();
   const reply = Buffer.alloc(60); // about an EnqueueTaskResponse without the payload
   server.addService(service, { echo: (_call: unknown, cb: grpc.sendUnaryData<Buffer>) => cb(null, reply) });
+  const echo = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    socket.on("data", (d) => socket.write(d));
+  });
   server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => {
     if (err) throw err;
-    process.send?.({ port });
+    echo.listen(0, "127.0.0.1", () => process.send?.({ port, echoPort: (echo.address() as net.AddressInfo).port }));
   });
 }
 
 async function measure(): Promise<void> {
   const child = fork(new URL(import.meta.url).pathname, ["serve"], { stdio: "inherit" });
-  const port = await new Promise<number>((resolve) => child.once("message", (m: { port: number }) => resolve(m.port)));
+  const { port, echoPort } = await new Promise<{ port: number; echoPort: number }>((resolve) => child.once("message", resolve));
   const Client = grpc.makeGenericClientConstructor(service, "Floor");
   const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & { echo: (b: Buffer, cb: (err: grpc.ServiceError | null) => void) => void };
   const call = () => new Promise<void>((resolve, reject) => client.echo(Buffer.alloc(80), (err) => (err ? reject(err) : resolve())));
@@ -50,13 +60,40 @@ async function measure(): Promise<void> {
     await call();
     lat.push(performance.now() - t);
   }
-  lat.sort((a, b) => a - b);
-  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!.toFixed(2);
+  const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+  const hop = await echoRoundTrips(echoPort);
+  const us = (xs: number[]) => `${Math.round(1000 * q(xs, 0.5))} / ${Math.round(1000 * q(xs, 0.99))}`;
   console.log("| measure | value |\n|---|---|");
   console.log(`| no-op unary calls/s, ${CONCURRENCY} concurrent on one channel | ${Math.round(rate).toLocaleString("en-US")} |`);
-  console.log(`| idle round trip (one call every 20 ms), p50 / p99 ms | ${q(0.5)} / ${q(0.99)} |`);
+  console.log(`| idle round trip (one call every 20 ms), p50 / p99 ms | ${q(lat, 0.5).toFixed(2)} / ${q(lat, 0.99).toFixed(2)} |`);
+  console.log(`| TCP echo round trip between the two processes, back to back, p50 / p99 µs | ${us(hop.busy)} |`);
+  console.log(`| TCP echo round trip, one every 5 ms (both processes asleep in between), p50 / p99 µs | ${us(hop.idle)} |`);
   client.close();
   child.kill();
+}
+
+/** One-byte echoes: 2,000 back to back, then 400 spaced 5 ms apart. */
+async function echoRoundTrips(port: number): Promise<{ busy: number[]; idle: number[] }> {
+  const socket = net.connect(port, "127.0.0.1");
+  socket.setNoDelay(true);
+  await new Promise((resolve) => socket.once("connect", resolve));
+  const roundTrip = async (): Promise<number> => {
+    const t = performance.now();
+    await new Promise((resolve) => {
+      socket.once("data", resolve);
+      socket.write("x");
+    });
+    return performance.now() - t;
+  };
+  const busy: number[] = [];
+  for (let i = 0; i < 2000; i++) busy.push(await roundTrip());
+  const idle: number[] = [];
+  for (let i = 0; i < 400; i++) {
+    await new Promise((r) => setTimeout(r, 5));
+    idle.push(await roundTrip());
+  }
+  socket.destroy();
+  return { busy, idle };
 }
 
 if (process.argv[2] === "serve") serve();
