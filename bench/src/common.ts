@@ -55,6 +55,26 @@ export class PgAdmin {
     if (process.env.BENCH_KEEP_DB === "1") return;
     await this.client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   }
+  /**
+   * Statements executed in the database so far (BEGIN and COMMIT included), from
+   * pg_stat_statements; undefined when this Postgres does not load it (shared_preload_libraries).
+   */
+  async statements(name: string): Promise<number | undefined> {
+    if (this.statementsAvailable === undefined) {
+      const libs = (await this.client.query<{ shared_preload_libraries: string }>("SHOW shared_preload_libraries")).rows[0]!.shared_preload_libraries;
+      // Only where the library is loaded: elsewhere the extension's view cannot be read, and
+      // creating it would leave it behind in the machine's own `postgres` database.
+      this.statementsAvailable = /\bpg_stat_statements\b/.test(libs);
+      if (this.statementsAvailable) await this.client.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    }
+    if (!this.statementsAvailable) return undefined;
+    const r = await this.client.query<{ n: string }>(
+      "SELECT coalesce(sum(calls), 0)::text AS n FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1)",
+      [name],
+    );
+    return Number(r.rows[0]!.n);
+  }
+  private statementsAvailable: boolean | undefined;
   /** Committed transactions of the database as the statistics system has them (flushed by backends at exit or ~10 s idle). */
   async xactCommit(name: string): Promise<number> {
     const r = await this.client.query<{ c: string }>("SELECT xact_commit::text AS c FROM pg_stat_database WHERE datname = $1", [name]);

@@ -88,7 +88,7 @@ interface Summary {
 }
 interface SettingResult {
   setting: Setting;
-  reps: { metrics: Record<string, number>; commits?: number; commitsPerTask?: number; tasks: number }[];
+  reps: { metrics: Record<string, number>; commits?: number; commitsPerTask?: number; statementsPerTask?: number; tasks: number }[];
   summary: Record<string, Summary>;
   notes: string[];
   error?: string;
@@ -125,11 +125,13 @@ async function runSetting(driver: SystemDriver, w: WorkloadName, setting: Settin
     }
     let c0 = 0;
     let q0 = 0;
+    let s0: number | undefined;
     let rep;
     try {
       rep = await runWorkload(w, inst, params, {
         beforeMeasured: async () => {
           if (inst.database) c0 = await admin.xactCommit(inst.database);
+          if (inst.database && countCommits) s0 = await admin.statements(inst.database);
           q0 = ctx.benchQueries.n;
         },
       });
@@ -138,6 +140,7 @@ async function runSetting(driver: SystemDriver, w: WorkloadName, setting: Settin
       for (const n of inst.notes ?? []) if (!result.notes.includes(n)) result.notes.push(n);
     }
     let commits: number | undefined;
+    let statements: number | undefined;
     if (inst.database && !countCommits) {
       await admin.waitNoBackends(inst.database);
       await admin.dropDatabase(inst.database);
@@ -145,16 +148,25 @@ async function runSetting(driver: SystemDriver, w: WorkloadName, setting: Settin
       const gone = await admin.waitNoBackends(inst.database);
       if (!gone) log(`${driver.name}: backends still connected to ${inst.database}; commit count may be short`);
       commits = (await admin.xactCommit(inst.database)) - c0 - (ctx.benchQueries.n - q0);
+      const s1 = s0 === undefined ? undefined : await admin.statements(inst.database);
+      if (s0 !== undefined && s1 !== undefined) statements = s1 - s0 - (ctx.benchQueries.n - q0);
       await admin.dropDatabase(inst.database);
     }
-    const entry = { metrics: rep.metrics, tasks: rep.tasks, commits, commitsPerTask: commits === undefined ? undefined : commits / rep.tasks };
+    const entry = {
+      metrics: rep.metrics,
+      tasks: rep.tasks,
+      commits,
+      commitsPerTask: commits === undefined ? undefined : commits / rep.tasks,
+      statementsPerTask: statements === undefined ? undefined : statements / rep.tasks,
+    };
     result.reps.push(entry);
     const p = PRIMARY[w];
-    log(`${driver.name} ${w} [${setting.label}] rep ${r + 1}/${reps}: ${p.metric}=${round(rep.metrics[p.metric])}${entry.commitsPerTask !== undefined ? ` commits/task=${round(entry.commitsPerTask, 3)}` : ""}`);
+    log(`${driver.name} ${w} [${setting.label}] rep ${r + 1}/${reps}: ${p.metric}=${round(rep.metrics[p.metric])}${entry.commitsPerTask !== undefined ? ` commits/task=${round(entry.commitsPerTask, 3)}` : ""}${entry.statementsPerTask !== undefined ? ` statements/task=${round(entry.statementsPerTask, 3)}` : ""}`);
   }
   const keys = Object.keys(result.reps[0].metrics);
   for (const k of keys) result.summary[k] = summarize(result.reps.map((x) => x.metrics[k]));
   if (result.reps.every((x) => x.commitsPerTask !== undefined)) result.summary["commits/task"] = summarize(result.reps.map((x) => x.commitsPerTask!));
+  if (result.reps.every((x) => x.statementsPerTask !== undefined)) result.summary["statements/task"] = summarize(result.reps.map((x) => x.statementsPerTask!));
   return result;
 }
 
@@ -171,7 +183,7 @@ function better(w: WorkloadName, a: SettingResult, b: SettingResult | undefined)
 function unitOf(metric: string): string {
   if (metric === "throughput") return "tasks/s";
   if (metric.endsWith(" ms")) return "ms";
-  return metric === "commits/task" ? "commits/task" : "";
+  return metric === "commits/task" || metric === "statements/task" ? metric : "";
 }
 
 function fmt(x: number): string {
@@ -417,6 +429,7 @@ async function main(): Promise<void> {
           recovery:
             "taskorch only, DISTRIBUTED_MODE=true, 2 coordinators; per interval set: worker A (pool 100) holds 100 running 10-minute example.sleep tasks, worker B (pool 100) idle, SIGKILL A, until all 100 run on B; SIGKILL of the leading coordinator, then (a third coordinator started) SIGTERM of the new leader, each until the lease shows a new epoch held by another coordinator and until the new leader admits a task enqueued right after the kill with a 10 ms delay (leader_epoch = new epoch). 'ms' = bench clock from the kill() call until a 20 ms poll saw it; '(DB) ms' = the database's own timestamp (started_at, acquired_at, dispatched_at) minus clock_timestamp() read right after the kill",
           commitsPerTask: "pg_stat_database.xact_commit delta of the system's database over the measured phase, read after every connection closed, minus the bench's own monitoring queries, divided by tasks",
+          statementsPerTask: "where this Postgres loads pg_stat_statements: the calls of every statement in the system's database over the measured phase (BEGIN and COMMIT included), minus the bench's own monitoring queries, divided by tasks",
         },
         cells,
         ratios: rs,
