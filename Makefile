@@ -37,8 +37,12 @@ lint: node_modules ## buf lint + type-check everything, tests included
 infra: ## make sure Postgres and NATS answer on 127.0.0.1 (starts local ones if not)
 	bash scripts/infra.sh up
 
+bench/node_modules: bench/package-lock.json
+	npm --prefix bench ci --no-audit --no-fund
+	@touch bench/node_modules
+
 .PHONY: test
-test: build infra ## all tests: unit, Postgres/NATS integration and multi-process end-to-end
+test: build infra bench/node_modules ## all tests: unit, Postgres/NATS integration, multi-process end-to-end, a bench smoke run
 	npx tsc -p test/e2e
 	npx vitest run
 
