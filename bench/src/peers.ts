@@ -18,7 +18,6 @@ const CLIENTS = 32;
 
 /** Common plumbing of a peer instance: drain worker hosts, in-process latency worker, monitor client. */
 abstract class PeerInstance implements Instance {
-  enqueued = 0;
   protected children: ChildProcess[] = [];
   protected stopLatency: (() => Promise<void>) | undefined;
   constructor(
@@ -73,11 +72,9 @@ class GraphileInstance extends PeerInstance {
   }
   async enqueueBatch(from: number, count: number): Promise<void> {
     await this.utils.addJobs(Array.from({ length: count }, (_, k) => ({ identifier: TASK, payload: { i: from + k } })));
-    this.enqueued += count;
   }
   async enqueueOne(i: number): Promise<void> {
     await this.utils.addJob(TASK, { i });
-    this.enqueued++;
   }
   async anyLeft(): Promise<boolean> {
     this.ctx.benchQueries.n++;
@@ -86,7 +83,6 @@ class GraphileInstance extends PeerInstance {
     const r = await this.monitor.query<{ left: boolean }>("SELECT EXISTS (SELECT 1 FROM graphile_worker._private_jobs ORDER BY id LIMIT 1) AS left");
     return r.rows[0].left;
   }
-
   async close(): Promise<void> {
     await this.stopWorkers();
     await this.utils.release();
@@ -152,11 +148,9 @@ class PgBossInstance extends PeerInstance {
   }
   async enqueueBatch(from: number, count: number): Promise<void> {
     await this.boss.insert(Array.from({ length: count }, (_, k) => ({ name: TASK, data: { i: from + k } })));
-    this.enqueued += count;
   }
   async enqueueOne(i: number): Promise<void> {
     await this.boss.send(TASK, { i });
-    this.enqueued++;
   }
   async anyLeft(): Promise<boolean> {
     this.ctx.benchQueries.n++;
@@ -169,7 +163,6 @@ class PgBossInstance extends PeerInstance {
     );
     return r.rows[0].left;
   }
-
   async close(): Promise<void> {
     await this.stopWorkers();
     await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
@@ -226,16 +219,13 @@ class BullInstance extends PeerInstance {
   }
   async enqueueBatch(from: number, count: number): Promise<void> {
     await this.queue.addBulk(Array.from({ length: count }, (_, k) => ({ name: TASK, data: { i: from + k } })));
-    this.enqueued += count;
   }
   async enqueueOne(i: number): Promise<void> {
     await this.queue.add(TASK, { i });
-    this.enqueued++;
   }
   async anyLeft(): Promise<boolean> {
     return (await this.queue.getJobCountByTypes("wait", "active", "prioritized", "delayed", "waiting-children")) > 0;
   }
-
   async close(): Promise<void> {
     await this.stopWorkers();
     // Delete only this run's keys (its own prefix).

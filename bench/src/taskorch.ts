@@ -109,7 +109,6 @@ class TaskorchProcess {
 }
 
 class TaskorchInstance implements Instance {
-  private enqueued = 0;
   database: string;
   notes: string[] = [];
   readonly inProcessPickup = PICKUP === "sdk";
@@ -194,12 +193,10 @@ class TaskorchInstance implements Instance {
   async enqueueBatch(from: number, count: number): Promise<void> {
     const readMask = Array.isArray(this.setting.readMask) ? { paths: this.setting.readMask as string[] } : undefined;
     await call(this.client.EnqueueTasks, this.client, { tasks: Array.from({ length: count }, (_, k) => this.req(from + k)), readMask });
-    this.enqueued += count;
   }
 
   async enqueueOne(i: number): Promise<void> {
     await call(this.client.EnqueueTask, this.client, this.req(i));
-    this.enqueued++;
   }
 
   async startDrainWorkers(): Promise<number> {
@@ -217,8 +214,6 @@ class TaskorchInstance implements Instance {
     );
     return r.rows[0].left;
   }
-
-
 
   async startLatencyWorker(onStart: (i: number) => void): Promise<void> {
     if (PICKUP === "db") {
