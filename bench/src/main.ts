@@ -270,6 +270,20 @@ function targets(cells: Cell[], rs: Ratio[]): Target[] {
   const p99 = get("taskorch", "steady", "pickup p99 ms");
   out.push({ target: "pickup p50 <= 3 ms at 200/s", value: p50 !== undefined ? `${fmt(p50)} ms` : "n/a", met: p50 !== undefined ? p50 <= 3 : undefined });
   out.push({ target: "pickup p99 <= 15 ms at 200/s", value: p99 !== undefined ? `${fmt(p99)} ms` : "n/a", met: p99 !== undefined ? p99 <= 15 : undefined });
+  // Cost: Postgres round trips per task at load (statements where pg_stat_statements is loaded,
+  // else commits), per hop that touches Postgres.
+  const cost = (w: WorkloadName, hops: number, what: string) => {
+    const st = get("taskorch", w, "statements/task");
+    const v = st ?? get("taskorch", w, "commits/task");
+    const unit = st !== undefined ? "statements" : "commits";
+    out.push({
+      target: `cost: ${what}, Postgres ${unit} per task per hop <= 1`,
+      value: v !== undefined ? `${(v / hops).toFixed(3)} (${fmt(v)} per task, ${hops} hop${hops > 1 ? "s" : ""})` : "n/a",
+      met: v !== undefined ? v / hops <= 1 : undefined,
+    });
+  };
+  cost("drain", 3, "drain (admit, claim, outcome)");
+  cost("single", 1, "single enqueue (insert)");
   // Recovery: the worst repetition (bench clock, kill() call until the poll saw it) against the bound.
   for (const c of cells) {
     if (c.workload !== "recovery" || !c.best) continue;
