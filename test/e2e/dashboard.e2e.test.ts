@@ -113,6 +113,7 @@ describe.skipIf(SKIP)("dashboard in a real browser", () => {
   afterAll(async () => {
     await context?.close().catch(() => undefined);
     if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    if (shots && shots !== DOCS_IMAGES) rmSync(shots, { recursive: true, force: true });
     if (dash && dash.exitCode === null) {
       dash.kill("SIGTERM");
       await new Promise((r) => dash.once("exit", r));

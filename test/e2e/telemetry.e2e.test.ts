@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { TaskStatus } from "@taskorch/proto";
@@ -181,11 +181,21 @@ describe("metrics with the seed's names, labels and values", () => {
   });
 });
 
-async function startThrowawayNats(): Promise<{ url: string; kill(): void }> {
+async function startThrowawayNats(): Promise<{ url: string; kill(): void; remove(): Promise<void> }> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), "taskorch-nats-"));
   const child = spawn(process.env.NATS_SERVER_BIN ?? "/usr/sbin/nats-server", ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir], { stdio: "ignore" });
-  return { url: `nats://127.0.0.1:${port}`, kill: () => void child.kill("SIGKILL") };
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    kill: () => void child.kill("SIGKILL"),
+    /** Kills the server if it still runs and deletes its JetStream store. */
+    async remove() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 describe("grpc.health.v1", () => {
@@ -206,7 +216,7 @@ describe("grpc.health.v1", () => {
         await scheduler.stop();
       }
     } finally {
-      nats.kill();
+      await nats.remove();
       await db.drop();
     }
   });
@@ -218,6 +228,7 @@ describe("/health", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "taskorch-nats-"));
     const natsBin = process.env.NATS_SERVER_BIN ?? "/usr/sbin/nats-server";
     const nats = spawn(natsBin, ["-a", "127.0.0.1", "-p", String(natsPort), "-js", "-sd", dir], { stdio: "ignore" });
+    const natsExited = new Promise((resolve) => nats.once("exit", resolve));
     try {
       const worker = await spawnService("worker", { env: { NATS_URL: `nats://127.0.0.1:${natsPort}`, NATS_PREFIX: "healthprobe" } });
       try {
@@ -236,6 +247,8 @@ describe("/health", () => {
       }
     } finally {
       nats.kill("SIGKILL");
+      await natsExited;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

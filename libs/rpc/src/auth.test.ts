@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
@@ -69,8 +69,10 @@ describe("auth interceptor (in-process server)", () => {
   const logger = pino({ level: "debug" }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
   let client: SchedulerServiceClient;
 
+  let dir: string;
+
   beforeAll(async () => {
-    const dir = tokensDir();
+    dir = tokensDir();
     store = new TokenStore({ file: join(dir, "tokens.yaml"), pollIntervalMs: 60_000 });
     expect(store.names).toEqual(["app", "oncall", "billing"]);
     store.close();
@@ -102,6 +104,7 @@ describe("auth interceptor (in-process server)", () => {
   afterAll(async () => {
     client?.close();
     await server?.close(100);
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const call = (method: "enqueueTask" | "getTask" | "cancelTask" | "listTasks", req: object, token?: string) =>
