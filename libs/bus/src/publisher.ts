@@ -1,5 +1,5 @@
-import { flushPromptly } from "./flush-consolidation.js";
 import { createInbox, headers as newHeaders, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { flushPromptly } from "./flush-consolidation.js";
 
 export interface PublishOptions {
   headers?: MsgHdrs;
