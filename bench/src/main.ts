@@ -128,7 +128,7 @@ async function runSetting(driver: SystemDriver, w: WorkloadName, setting: Settin
     let s0: number | undefined;
     let rep;
     try {
-      rep = await runWorkload(w, inst, params, {
+      rep = await runWorkload(w, inst, setting, params, {
         beforeMeasured: async () => {
           if (inst.database) c0 = await admin.xactCommit(inst.database);
           if (inst.database && countCommits) s0 = await admin.statements(inst.database);

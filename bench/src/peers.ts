@@ -9,6 +9,7 @@ import PgBoss from "pg-boss";
 import { dbUrl, PgAdmin, REDIS_HOST, REDIS_PORT } from "./common.js";
 import { spawnWorkerHosts, startPeerWorker, stopChildren, type PeerWorkerConfig } from "./peer-workers.js";
 import type { Instance, RunContext, Setting, SystemDriver, WorkloadName } from "./types.js";
+import { bulkSweep } from "./workloads.js";
 
 const require = createRequire(import.meta.url);
 const pkgVersion = (name: string): string => (require(`${name}/package.json`) as { version: string }).version;
@@ -109,7 +110,7 @@ export function graphileDriver(admin: PgAdmin): SystemDriver {
       return settingsFor(
         workload,
         {
-          bulk: [{ label: "addJobs, batches of 1000" }],
+          bulk: bulkSweep({ label: "addJobs, batches of 1000" }),
           single: [{ label: `addJob, ${CLIENTS} clients` }],
           drain: [{ label: "concurrency=10 (defaults)", concurrency: 10 }, lq(32, 500, 0), lq(64, 1000, 10), lq(32, 500, 0, 2)],
           steady: [{ label: "concurrency=10 (defaults)", concurrency: 10 }, lq(32, 500, 0)],
@@ -188,7 +189,7 @@ export function pgBossDriver(admin: PgAdmin): SystemDriver {
       return settingsFor(
         workload,
         {
-          bulk: [{ label: "insert, batches of 1000" }],
+          bulk: bulkSweep({ label: "insert, batches of 1000" }),
           single: [{ label: `send, ${CLIENTS} clients` }],
           drain: [b(1000, 4), b(5000), b(5000, 4), b(10_000)],
           steady: [b(100)], // batchSize 1 was tried: a v10 worker then takes 1 job per polling interval (2/s) and falls behind at 200/s
@@ -254,7 +255,7 @@ export function bullmqDriver(): SystemDriver {
       return settingsFor(
         workload,
         {
-          bulk: [{ label: "addBulk, batches of 1000" }],
+          bulk: bulkSweep({ label: "addBulk, batches of 1000" }),
           single: [{ label: `add, ${CLIENTS} clients (one connection)` }],
           drain: [c(50), c(200), c(1000), c(200, 2)],
           steady: [c(50)],

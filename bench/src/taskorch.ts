@@ -17,6 +17,7 @@ import pg from "pg";
 import { dbUrl, epochMs, freePort, NATS_URL, PgAdmin, sleep, track } from "./common.js";
 import { stopChildren } from "./peer-workers.js";
 import type { Instance, RunContext, Setting, SystemDriver, WorkloadName } from "./types.js";
+import { bulkSweep } from "./workloads.js";
 
 const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const TASKORCH_ROOT = resolve(process.env.BENCH_TASKORCH_ROOT ?? resolve(BENCH_DIR, ".."));
@@ -500,7 +501,7 @@ export function taskorchDriver(admin: PgAdmin): SystemDriver {
   const settings: Partial<Record<WorkloadName, Setting[]>> = {
     // Every task back in full (the default), and only the ids (read_mask, as a producer of large
     // batches that needs nothing else would ask).
-    bulk: [{ label: "EnqueueTasks over gRPC, batches of 1000" }, { label: "EnqueueTasks over gRPC, batches of 1000, read_mask=id", readMask: ["id"] }],
+    bulk: [...bulkSweep({ label: "EnqueueTasks over gRPC, batches of 1000" }), ...bulkSweep({ label: "EnqueueTasks over gRPC, batches of 1000, read_mask=id", readMask: ["id"] })],
     single: [{ label: `EnqueueTask over gRPC, ${CLIENTS} concurrent calls, one channel` }],
     drain: drainSettings(w),
     steady: [{ label: PICKUP === "sdk" ? "in-bench worker-sdk Worker, poolSize=10" : "worker process, pickup from tasks table", poolSize: 10 }],
