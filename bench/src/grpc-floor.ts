@@ -11,9 +11,11 @@
  *
  *   npm --prefix bench run grpc-floor
  */
-import { fork } from "node:child_process";
+import { fork, type ChildProcess } from "node:child_process";
 import net from "node:net";
+import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
+import { track } from "./common.js";
 
 const identity = (b: Buffer): Buffer => b;
 const service: grpc.ServiceDefinition = {
@@ -37,22 +39,51 @@ function serve(): void {
   });
 }
 
-async function measure(): Promise<void> {
-  const child = fork(new URL(import.meta.url).pathname, ["serve"], { stdio: "inherit" });
-  const { port, echoPort } = await new Promise<{ port: number; echoPort: number }>((resolve) => child.once("message", resolve));
+/** The no-op server in a child process of its own (the bench's floors use it too). */
+export async function startNoopServer(): Promise<{ port: number; echoPort: number; child: ChildProcess }> {
+  const child = track(fork(fileURLToPath(import.meta.url), ["serve"], { stdio: "inherit" }));
+  const { port, echoPort } = await new Promise<{ port: number; echoPort: number }>((resolve, reject) => {
+    child.once("message", resolve);
+    child.once("exit", (code) => reject(new Error(`the no-op gRPC server exited (${code}) before it listened`)));
+  });
+  return { port, echoPort, child };
+}
+
+export interface NoopClient {
+  call(): Promise<void>;
+  close(): void;
+}
+
+export function noopClient(port: number): NoopClient {
   const Client = grpc.makeGenericClientConstructor(service, "Floor");
   const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & { echo: (b: Buffer, cb: (err: grpc.ServiceError | null) => void) => void };
-  const call = () => new Promise<void>((resolve, reject) => client.echo(Buffer.alloc(80), (err) => (err ? reject(err) : resolve())));
-  for (let i = 0; i < 500; i++) await call(); // warm-up
+  return {
+    call: () => new Promise<void>((resolve, reject) => client.echo(Buffer.alloc(80), (err) => (err ? reject(err) : resolve()))),
+    close: () => client.close(),
+  };
+}
+
+/** No-op unary calls/s with `concurrency` calls in flight on one channel (after a warm-up). */
+export async function noopCallRate(client: NoopClient, calls: number, concurrency: number): Promise<number> {
+  for (let i = 0; i < 500; i++) await client.call(); // warm-up
   let started = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (started < CALLS) {
-      started++;
-      await call();
-    }
-  }));
-  const rate = CALLS / ((performance.now() - t0) / 1000);
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (started < calls) {
+        started++;
+        await client.call();
+      }
+    }),
+  );
+  return calls / ((performance.now() - t0) / 1000);
+}
+
+async function measure(): Promise<void> {
+  const { port, echoPort, child } = await startNoopServer();
+  const client = noopClient(port);
+  const call = () => client.call();
+  const rate = await noopCallRate(client, CALLS, CONCURRENCY);
   const lat: number[] = [];
   for (let i = 0; i < IDLE_CALLS; i++) {
     await new Promise((r) => setTimeout(r, 20));
@@ -96,5 +127,8 @@ async function echoRoundTrips(port: number): Promise<{ busy: number[]; idle: num
   return { busy, idle };
 }
 
-if (process.argv[2] === "serve") serve();
-else await measure();
+// Run as a script (npm run grpc-floor, or forked with "serve"), not when the bench imports it.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv[2] === "serve") serve();
+  else await measure();
+}

@@ -3,7 +3,7 @@
  * with no-op handlers. Prints one table and writes bench/results/<timestamp>.json.
  *
  *   npm --prefix bench ci && npm --prefix bench run bench -- [--systems a,b] [--workloads bulk,single,drain,steady,recovery]
- *        [--n 20000] [--reps 3] [--steady-n 2000] [--steady-rate 200] [--no-sweep]
+ *        [--n 20000] [--reps 3] [--steady-n 2000] [--steady-rate 200] [--no-sweep] [--no-floors]
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, freemem, loadavg, totalmem } from "node:os";
@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
 import { Redis } from "ioredis";
 import { median, PgAdmin, REDIS_HOST, REDIS_PORT, round } from "./common.js";
+import { floorRows, measureFloors, type Floor } from "./floors.js";
 import { bullmqDriver, graphileDriver, pgBossDriver } from "./peers.js";
 import { taskorchDriver } from "./taskorch.js";
 import { ONLY_TASKORCH, WORKLOADS, type RunContext, type Setting, type SystemDriver, type WorkloadName } from "./types.js";
@@ -28,10 +29,11 @@ interface Args {
   steadyN: number;
   steadyRate: number;
   sweep: boolean;
+  floors: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { systems: ALL_SYSTEMS, workloads: WORKLOADS, n: 20_000, reps: 3, steadyN: 2000, steadyRate: 200, sweep: true };
+  const a: Args = { systems: ALL_SYSTEMS, workloads: WORKLOADS, n: 20_000, reps: 3, steadyN: 2000, steadyRate: 200, sweep: true, floors: true };
   for (let k = 0; k < argv.length; k++) {
     const [flag, inline] = argv[k].split("=", 2);
     const val = () => inline ?? argv[++k];
@@ -57,9 +59,12 @@ function parseArgs(argv: string[]): Args {
       case "--no-sweep":
         a.sweep = false;
         break;
+      case "--no-floors":
+        a.floors = false;
+        break;
       case "--help":
       case "-h":
-        process.stdout.write("usage: npm run bench -- [--systems taskorch,graphile-worker,pg-boss,bullmq] [--workloads bulk,single,drain,steady,recovery] [--n 20000] [--reps 3] [--steady-n 2000] [--steady-rate 200] [--no-sweep]\n");
+        process.stdout.write("usage: npm run bench -- [--systems taskorch,graphile-worker,pg-boss,bullmq] [--workloads bulk,single,drain,steady,recovery] [--n 20000] [--reps 3] [--steady-n 2000] [--steady-rate 200] [--no-sweep] [--no-floors]\n");
         process.exit(0);
         break;
       default:
@@ -354,7 +359,15 @@ async function main(): Promise<void> {
   let seqN = 0;
   const seq = () => ++seqN;
   const cells: Cell[] = [];
+  let floors: Floor[] | undefined;
+  let floorsError: string | undefined;
   try {
+    // A floor that cannot be measured (say, no NATS when only the peers run) does not stop the run.
+    if (args.floors) floors = await measureFloors(admin, runId, args.n, args.reps, log).catch((err: unknown) => {
+      floorsError = err instanceof Error ? err.message : String(err);
+      log(`floors failed: ${floorsError}`);
+      return undefined;
+    });
     for (const w of args.workloads) {
       for (const s of args.systems) {
         if (ONLY_TASKORCH.includes(w) && s !== "taskorch") continue;
@@ -397,6 +410,11 @@ async function main(): Promise<void> {
   out.push(`taskorch benchmarks — ${started.toISOString()} — n=${args.n} reps=${args.reps} (median/min/max over reps; best setting of the sweep shown)`);
   out.push(`machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGiB} GiB, node ${machine.node}, postgres ${machine.postgres}, ${machine.natsServer}, redis ${machine.redis}; load average at start ${machine.loadavgAtStart.join(" ")}, at end ${machine.loadavgAtEnd.join(" ")}`);
   out.push(`versions: ${Object.entries(versions).map(([s, v]) => `${s} ${Object.entries(v).map(([k, x]) => `${k}=${x}`).join(" ")}`).join("; ")}`);
+  if (floors) {
+    out.push("");
+    out.push("machine floors (same run: Postgres, JetStream and gRPC on their own)");
+    out.push(table(floorRows(floors, fmt)));
+  } else if (floorsError) out.push(`machine floors: not measured: ${floorsError}`);
   out.push("");
   out.push(table(metricRows(cells)));
   if (rs.length > 0) {
@@ -435,8 +453,9 @@ async function main(): Promise<void> {
         args,
         machine,
         versions,
+        floors: floors ?? (floorsError ? { error: floorsError } : undefined),
         method: {
-          bulk: "N tasks through the batch API in batches of 1000, one client, sequential batches",
+          bulk: "N tasks through the batch API in batches of 1000, one client, with 1 and with 4 batch calls in flight (the setting's inFlight)",
           single: "N tasks through the single-task API from 32 concurrent callers",
           drain: "N tasks enqueued (untimed), then worker process(es) started; time from the first worker reporting ready until the store shows all N done",
           steady: "steadyN tasks one at a time at steadyRate/s (open loop) into idle in-process workers after a warm-up; enqueue = call duration, pickup = handler start - enqueue call start (same process clock)",

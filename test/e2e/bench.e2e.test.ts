@@ -67,12 +67,18 @@ describe("make bench (taskorch, tiny N)", () => {
     for (const w of ["bulk", "single", "drain"]) expect(stdout).toMatch(new RegExp(`\\| ${w} +\\| taskorch +\\| [0-9,.]+ +\\|.*tasks/s`));
     expect(stdout).toMatch(/\| steady pickup p50 +\| taskorch +\| [0-9.]+ +\|.*ms/);
     expect(stdout).toMatch(/\| drain commits\/task +\| taskorch +\| [0-9.]+/);
+    // The machine floors measured in the same run.
+    for (const f of ["postgres single-row commits", "postgres rows in batches", "jetstream publish", "jetstream consume", "grpc no-op unary"]) {
+      expect(stdout).toMatch(new RegExp(`\\| ${f} +\\| [0-9,]+ +\\|`));
+    }
 
     // The JSON: every workload ran all its tasks, and commits were counted.
     const file = /wrote (\S+\.json)/.exec(stderr)?.[1];
     expect(file, stderr).toBeDefined();
     try {
-      const json = JSON.parse(readFileSync(file!, "utf8")) as { cells: BenchCell[] };
+      const json = JSON.parse(readFileSync(file!, "utf8")) as { cells: BenchCell[]; floors: { name: string; values: number[] }[] };
+      expect(json.floors.map((f) => f.name)).toHaveLength(5);
+      for (const f of json.floors) expect(f.values.length === 1 && f.values[0]! > 0, `${f.name}: ${f.values.join(", ")}`).toBe(true);
       for (const w of workloads) {
         const cell = json.cells.find((c) => c.system === "taskorch" && c.workload === w);
         const rep = cell?.best?.reps[0];
