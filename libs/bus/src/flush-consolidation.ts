@@ -36,7 +36,7 @@ export function flushPromptly(nc: NatsConnection): void {
  * another process costs ~0.1 ms of CPU, and at low load a task cost ~19 of them across the processes.
  * Deferring the write to the end of the turn (setImmediate) merges them: at 200 tasks/s the
  * scheduler's writes per task went from 4.4 to 2.6 and the worker's from 2.8 to 1.3; drain at a pool
- * of 10 from 1.8k to 2.1-2.2k tasks/s (docs/performance.md).
+ * of 10 from 1.8k to 2.1-2.2k tasks/s (docs/performance-history.md).
  *
  * What does not change: commands keep their order (one buffer); a buffer past nats.js' own limit is
  * still written at once (a long turn cannot hoard memory); close() writes what is buffered before it
