@@ -7,7 +7,7 @@ export const SINGLE_CLIENTS = 32;
 /**
  * Batch calls in flight at once in the bulk workload: one (a producer that waits for each batch) and
  * several (a producer that pipelines its batches, or several producers). Every system is run with
- * each and its best is reported: graphile-worker's addJobs gains ~25 % from 4 in flight here.
+ * each and its best is reported: graphile-worker's addJobs gains ~20-30 % from 4 in flight here.
  */
 export const BULK_IN_FLIGHT = [1, 4];
 
