@@ -15,7 +15,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import { track } from "./common.js";
+import { runConcurrent, track } from "./common.js";
 
 const identity = (b: Buffer): Buffer => b;
 const service: grpc.ServiceDefinition = {
@@ -66,16 +66,8 @@ export function noopClient(port: number): NoopClient {
 /** No-op unary calls/s with `concurrency` calls in flight on one channel (after a warm-up). */
 export async function noopCallRate(client: NoopClient, calls: number, concurrency: number): Promise<number> {
   for (let i = 0; i < 500; i++) await client.call(); // warm-up
-  let started = 0;
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (started < calls) {
-        started++;
-        await client.call();
-      }
-    }),
-  );
+  await runConcurrent(calls, concurrency, () => client.call());
   return calls / ((performance.now() - t0) / 1000);
 }
 

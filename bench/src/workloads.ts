@@ -1,5 +1,5 @@
 /** The workloads, written once against the Instance contract (recovery is the driver's own: taskorch only). */
-import { epochMs, now, quantile, sleep, waitUntilNoneLeft } from "./common.js";
+import { epochMs, now, quantile, runConcurrent, sleep, waitUntilNoneLeft } from "./common.js";
 import type { Instance, Setting, WorkloadName } from "./types.js";
 
 export const BATCH = 1000;
@@ -41,18 +41,8 @@ export async function runWorkload(w: WorkloadName, inst: Instance, setting: Sett
       await inst.enqueueBatch(p.n, BATCH);
       await hooks.beforeMeasured();
       const inFlight = typeof setting.inFlight === "number" ? setting.inFlight : 1;
-      let nextFrom = 0;
       const t0 = now();
-      await Promise.all(
-        Array.from({ length: inFlight }, async () => {
-          for (;;) {
-            const from = nextFrom;
-            if (from >= p.n) return;
-            nextFrom += BATCH;
-            await inst.enqueueBatch(from, Math.min(BATCH, p.n - from));
-          }
-        }),
-      );
+      await runConcurrent(Math.ceil(p.n / BATCH), inFlight, (b) => inst.enqueueBatch(b * BATCH, Math.min(BATCH, p.n - b * BATCH)));
       const s = (now() - t0) / 1000;
       return { metrics: { throughput: p.n / s }, tasks: p.n };
     }
@@ -62,16 +52,7 @@ export async function runWorkload(w: WorkloadName, inst: Instance, setting: Sett
       }));
       await hooks.beforeMeasured();
       const t0 = now();
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: SINGLE_CLIENTS }, async () => {
-          for (;;) {
-            const i = next++;
-            if (i >= p.n) return;
-            await inst.enqueueOne(i);
-          }
-        }),
-      );
+      await runConcurrent(p.n, SINGLE_CLIENTS, (i) => inst.enqueueOne(i));
       const s = (now() - t0) / 1000;
       return { metrics: { throughput: p.n / s }, tasks: p.n };
     }

@@ -224,19 +224,15 @@ describe("grpc.health.v1", () => {
 
 describe("/health", () => {
   it("answers the seed's JSON, and 503 naming the dependency when NATS is unreachable", async () => {
-    const natsPort = await freePort();
-    const dir = mkdtempSync(path.join(tmpdir(), "taskorch-nats-"));
-    const natsBin = process.env.NATS_SERVER_BIN ?? "/usr/sbin/nats-server";
-    const nats = spawn(natsBin, ["-a", "127.0.0.1", "-p", String(natsPort), "-js", "-sd", dir], { stdio: "ignore" });
-    const natsExited = new Promise((resolve) => nats.once("exit", resolve));
+    const nats = await startThrowawayNats();
     try {
-      const worker = await spawnService("worker", { env: { NATS_URL: `nats://127.0.0.1:${natsPort}`, NATS_PREFIX: "healthprobe" } });
+      const worker = await spawnService("worker", { env: { NATS_URL: nats.url, NATS_PREFIX: "healthprobe" } });
       try {
         const ok = await fetch(`http://127.0.0.1:${worker.metricsPort}/health`);
         expect(ok.status).toBe(200);
         const body = (await ok.json()) as Record<string, unknown>;
         expect(body).toMatchObject({ status: "healthy", worker_id: nodeIdOf(worker), version: "0.1.0", distributed: false });
-        nats.kill("SIGKILL");
+        nats.kill();
         const bad = await eventually(async () => {
           const r = await fetch(`http://127.0.0.1:${worker.metricsPort}/health`);
           return r.status === 503 ? r : undefined;
@@ -246,9 +242,7 @@ describe("/health", () => {
         await worker.stop();
       }
     } finally {
-      nats.kill("SIGKILL");
-      await natsExited;
-      rmSync(dir, { recursive: true, force: true });
+      await nats.remove();
     }
   });
 });
