@@ -7,6 +7,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The session the call was made under (see isFromOldSession). */
+    readonly sessionVersion: number,
   ) {
     super(message);
     this.name = "ApiError";
@@ -14,15 +16,26 @@ export class ApiError extends Error {
 }
 
 let csrfToken = "";
+/** Bumped by every sign-in, sign-out and session load. */
+let sessionVersion = 0;
 
-/** Remembers the CSRF token POSTs must carry. */
+/** Remembers the CSRF token POSTs must carry; calls made before this belong to the old session. */
 export function setSession(s: SessionJson): void {
   csrfToken = s.csrfToken;
+  sessionVersion++;
 }
 
-async function parse<T>(res: Response): Promise<T> {
+/**
+ * Whether the call failed under a session that has since been replaced: a request sent signed out
+ * that answers UNAUTHENTICATED after the sign-in must not open the token dialog again.
+ */
+export function isFromOldSession(err: ApiError): boolean {
+  return err.sessionVersion !== sessionVersion;
+}
+
+async function parse<T>(res: Response, version: number): Promise<T> {
   const body = (await res.json().catch(() => ({}))) as T & { error?: ApiErrorJson };
-  if (!res.ok) throw new ApiError(res.status, body.error?.code ?? `HTTP_${res.status}`, body.error?.message ?? res.statusText);
+  if (!res.ok) throw new ApiError(res.status, body.error?.code ?? `HTTP_${res.status}`, body.error?.message ?? res.statusText, version);
   return body;
 }
 
@@ -30,10 +43,12 @@ export async function get<T>(path: string, params: Record<string, string | undef
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== "") q.set(k, v);
   const qs = q.toString();
-  return parse<T>(await fetch(`/api${path}${qs ? `?${qs}` : ""}`, { credentials: "same-origin", headers: { accept: "application/json" } }));
+  const version = sessionVersion;
+  return parse<T>(await fetch(`/api${path}${qs ? `?${qs}` : ""}`, { credentials: "same-origin", headers: { accept: "application/json" } }), version);
 }
 
 export async function post<T>(path: string, body: unknown = {}): Promise<T> {
+  const version = sessionVersion;
   return parse<T>(
     await fetch(`/api${path}`, {
       method: "POST",
@@ -41,6 +56,7 @@ export async function post<T>(path: string, body: unknown = {}): Promise<T> {
       headers: { "content-type": "application/json", accept: "application/json", "x-taskorch-csrf": csrfToken },
       body: JSON.stringify(body),
     }),
+    version,
   );
 }
 

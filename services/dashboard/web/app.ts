@@ -3,7 +3,7 @@
  * and keyboard shortcuts. Compiled by tsc into dist/public and loaded as an ES module; nothing comes
  * from the network but this dashboard's own API.
  */
-import { ApiError, describeError, get, post, setSession } from "./api.js";
+import { ApiError, describeError, get, isFromOldSession, post, setSession } from "./api.js";
 import type { Overview, SessionJson } from "./api-types.js";
 import { $, h, replace } from "./dom.js";
 import { overviewPage, schedulesPage, taskDetailPage, taskListPage, workersPage, type Ctx, type Page } from "./pages.js";
@@ -51,7 +51,8 @@ function toast(message: string, kind: "ok" | "error" = "ok"): void {
 
 function onError(err: unknown): void {
   if (err instanceof ApiError && err.code === "UNAUTHENTICATED") {
-    openTokenDialog("This cluster requires an API token.");
+    // A call sent before the last sign-in says nothing about the token now in use.
+    if (!isFromOldSession(err)) openTokenDialog("This cluster requires an API token.");
     return;
   }
   if (err instanceof ApiError && err.code === "CSRF") {
