@@ -6,11 +6,14 @@
  * 1,000, JetStream ~40k messages/s consumed) were measured on another day, and these machines have
  * differed by 1.4-3x from one session to the next. Floors from the same run say how close each
  * system came to what the machine allows, and make runs on machines of different speed comparable.
+ * The idle round trips are the yardstick for the steady workload's latencies: at 200 tasks/s every
+ * process sleeps between tasks, and a hop that wakes a sleeping process costs far more on these
+ * virtual machines than one between busy processes.
  */
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { AckPolicy, jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import pg from "pg";
-import { dbUrl, median, NATS_URL, now, type PgAdmin } from "./common.js";
+import { dbUrl, median, NATS_URL, now, sleep, type PgAdmin } from "./common.js";
 import { noopCallRate, noopClient, startNoopServer } from "./grpc-floor.js";
 
 export interface Floor {
@@ -23,6 +26,9 @@ export interface Floor {
 const CLIENTS = 32;
 const BATCH = 1000;
 const PUBLISH_WINDOW = 256;
+/** Idle round trips per repetition, and the pause before each (long enough for both ends to sleep). */
+const IDLE_TRIPS = 200;
+const IDLE_PAUSE_MS = 5;
 
 /** Every floor, `reps` times each; `n` operations per repetition (at least a few batches' worth). */
 export async function measureFloors(admin: PgAdmin, runId: string, n: number, reps: number, log: (m: string) => void): Promise<Floor[]> {
@@ -32,6 +38,8 @@ export async function measureFloors(admin: PgAdmin, runId: string, n: number, re
     { name: "jetstream publish", unit: "msgs/s", how: `100-byte messages to a file-backed stream, ${PUBLISH_WINDOW} acks awaited at a time`, values: [] },
     { name: "jetstream consume", unit: "msgs/s", how: "pull consumer (consume), each message acked", values: [] },
     { name: "grpc no-op unary", unit: "calls/s", how: `${CLIENTS} concurrent calls on one grpc-js channel, server in another process`, values: [] },
+    { name: "grpc no-op idle round trip p50", unit: "ms", how: `one call every ${IDLE_PAUSE_MS} ms, ${IDLE_TRIPS} calls, same channel and server`, values: [] },
+    { name: "postgres idle commit p50", unit: "ms", how: `INSERT of one row per transaction every ${IDLE_PAUSE_MS} ms, one connection, ${IDLE_TRIPS} commits`, values: [] },
   ];
   const rows = Math.max(n, 20 * BATCH);
   const db = `bench_${runId}_floors`;
@@ -49,6 +57,8 @@ export async function measureFloors(admin: PgAdmin, runId: string, n: number, re
       floors[2]!.values.push(js.publish);
       floors[3]!.values.push(js.consume);
       floors[4]!.values.push(await noopCallRate(grpcClient, n, CLIENTS));
+      floors[5]!.values.push(await idleRoundTripP50(() => grpcClient.call()));
+      floors[6]!.values.push(await idleCommitP50(db, r));
       log(`floors rep ${r + 1}/${reps}: ${floors.map((f) => `${f.name}=${Math.round(f.values[r]!)}`).join(" ")}`);
     }
   } finally {
@@ -93,6 +103,32 @@ async function singleRowCommits(db: string, rep: number, n: number): Promise<num
     return n / ((now() - t0) / 1000);
   } finally {
     await Promise.all(clients.map((c) => c.end()));
+  }
+}
+
+/** Median duration of `trip`, run IDLE_TRIPS times with a pause before each, in ms. */
+async function idleRoundTripP50(trip: () => Promise<unknown>): Promise<number> {
+  const durations: number[] = [];
+  for (let i = 0; i < IDLE_TRIPS; i++) {
+    await sleep(IDLE_PAUSE_MS);
+    const t0 = now();
+    await trip();
+    durations.push(now() - t0);
+  }
+  return median(durations);
+}
+
+async function idleCommitP50(db: string, rep: number): Promise<number> {
+  const c = new pg.Client({ connectionString: dbUrl(db) });
+  await c.connect();
+  try {
+    const table = `idle_commits_${rep}`;
+    await c.query(`CREATE TABLE ${table} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, payload jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+    const insert = { name: "insert", text: `INSERT INTO ${table} (payload) VALUES ('{"i":1}')` };
+    await c.query(insert); // warm-up: the prepared statement
+    return await idleRoundTripP50(() => c.query(insert));
+  } finally {
+    await c.end();
   }
 }
 

@@ -71,13 +71,14 @@ describe("make bench (taskorch, tiny N)", () => {
     for (const f of ["postgres single-row commits", "postgres rows in batches", "jetstream publish", "jetstream consume", "grpc no-op unary"]) {
       expect(stdout).toMatch(new RegExp(`\\| ${f} +\\| [0-9,]+ +\\|`));
     }
+    for (const f of ["grpc no-op idle round trip p50", "postgres idle commit p50"]) expect(stdout).toMatch(new RegExp(`\\| ${f} +\\| [0-9.]+ +\\|.*\\| ms +\\|`));
 
     // The JSON: every workload ran all its tasks, and commits were counted.
     const file = /wrote (\S+\.json)/.exec(stderr)?.[1];
     expect(file, stderr).toBeDefined();
     try {
       const json = JSON.parse(readFileSync(file!, "utf8")) as { cells: BenchCell[]; floors: { name: string; values: number[] }[] };
-      expect(json.floors.map((f) => f.name)).toHaveLength(5);
+      expect(json.floors.map((f) => f.name)).toHaveLength(7);
       for (const f of json.floors) expect(f.values.length === 1 && f.values[0]! > 0, `${f.name}: ${f.values.join(", ")}`).toBe(true);
       for (const w of workloads) {
         const cell = json.cells.find((c) => c.system === "taskorch" && c.workload === w);
