@@ -1,6 +1,6 @@
 -- TaskAdmitCandidates: ready PENDING tasks the leader may admit now, per queue.
 -- A queue's dispatch window is its alive workers' capacity x $2 + $3, capped by its queue limit;
--- its credit is the window minus what is queued or running. Within the credit, tasks are taken by
+-- its credit is the window minus what is queued or running (at least 0). Within the credit, tasks are taken by
 -- priority (highest first), except a tenth of the credit (and one task on the caller's "age turns")
 -- taken oldest first whatever their priority, so low priorities never starve. Types out of
 -- rate-limit tokens are skipped.
@@ -13,13 +13,16 @@ WITH cap AS (
   WHERE w.last_heartbeat >= now() - $1 * interval '1 millisecond'
   GROUP BY q
 ),
-inflight AS (
-  SELECT queue, count(*)::int AS n FROM tasks WHERE status IN ('queued', 'running') GROUP BY queue
-),
-credit AS (
+credit AS MATERIALIZED (
+  -- What is queued or running is counted per queue only up to the window (see TaskInsertMany's
+  -- room: an index scan that stops there, and marks the dead entries it meets). MATERIALIZED: the
+  -- credit is read three times below, and counted once.
   SELECT c.queue,
-         least(ceil(c.capacity * $2)::int + $3, coalesce(ql.max_concurrency, 2147483647)) - coalesce(f.n, 0) AS credit
-  FROM cap c LEFT JOIN inflight f ON f.queue = c.queue LEFT JOIN queue_limits ql ON ql.queue = c.queue
+         c.win - (SELECT count(*) FROM (SELECT 1 FROM tasks f
+                                        WHERE f.status IN ('queued', 'running') AND f.queue = c.queue
+                                        LIMIT c.win) AS busy)::int AS credit
+  FROM (SELECT cap.queue, greatest(least(ceil(cap.capacity * $2)::int + $3, coalesce(ql.max_concurrency, 2147483647)), 0) AS win
+        FROM cap LEFT JOIN queue_limits ql ON ql.queue = cap.queue) AS c
 )
 SELECT cr.queue, cr.credit, p.id, p.type, p.by_age
 FROM credit cr

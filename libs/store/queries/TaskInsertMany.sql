@@ -26,11 +26,6 @@ cap AS (
   WHERE w.last_heartbeat >= now() - $2 * interval '1 millisecond' AND q IN (SELECT DISTINCT queue FROM input)
   GROUP BY q
 ),
-inflight AS (
-  SELECT queue, count(*)::int AS n FROM tasks
-  WHERE status IN ('queued', 'running') AND queue IN (SELECT DISTINCT queue FROM input)
-  GROUP BY queue
-),
 backlog AS (
   -- One index probe per queue (stops at the first waiting task), whatever the backlog's size.
   -- (LATERAL ... LIMIT 1 rather than EXISTS: the planner may turn EXISTS into a scan of them all.)
@@ -39,10 +34,17 @@ backlog AS (
 ),
 room AS (
   -- Queues that can take tasks at once: alive workers, room in the window, nobody older waiting.
+  -- What is queued or running is counted per queue only up to the window, all that decides the
+  -- room: an index scan of idx_tasks_inflight that stops there. A count of them all was planned as
+  -- a bitmap scan, which visits every dead row version that claims and outcomes left in the index
+  -- since the last vacuum, on every enqueue (1.1 ms and ~600 buffers after 27,000 tasks without a
+  -- vacuum); an index scan marks the dead entries it meets, so the next enqueue skips them.
   SELECT * FROM (
-    SELECT c.queue, ceil(c.capacity * $3)::int + $4 - coalesce(f.n, 0) AS n
-    FROM cap c
-    LEFT JOIN inflight f ON f.queue = c.queue
+    SELECT c.queue,
+           c.win - (SELECT count(*) FROM (SELECT 1 FROM tasks f
+                                          WHERE f.status IN ('queued', 'running') AND f.queue = c.queue
+                                          LIMIT c.win) AS busy)::int AS n
+    FROM (SELECT cap.queue, greatest(ceil(cap.capacity * $3)::int + $4, 0) AS win FROM cap) AS c
     LEFT JOIN queue_limits ql ON ql.queue = c.queue
     LEFT JOIN backlog b ON b.queue = c.queue
     WHERE ql.queue IS NULL AND b.queue IS NULL
