@@ -59,7 +59,7 @@ export async function measureFloors(admin: PgAdmin, runId: string, n: number, re
       floors[4]!.values.push(await noopCallRate(grpcClient, n, CLIENTS));
       floors[5]!.values.push(await idleRoundTripP50(() => grpcClient.call()));
       floors[6]!.values.push(await idleCommitP50(db, r));
-      log(`floors rep ${r + 1}/${reps}: ${floors.map((f) => `${f.name}=${Math.round(f.values[r]!)}`).join(" ")}`);
+      log(`floors rep ${r + 1}/${reps}: ${floors.map((f) => `${f.name}=${f.unit === "ms" ? f.values[r]!.toFixed(2) : Math.round(f.values[r]!)}`).join(" ")}`);
     }
   } finally {
     grpcClient.close();
