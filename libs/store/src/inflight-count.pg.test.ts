@@ -19,20 +19,7 @@ const CAPACITY = 100;
 const WINDOW = { workerTimeoutMs: 30_000, factor: 2, extra: 0 };
 const ROUNDS = 15;
 
-const spec = (): TaskSpec => ({
-  id: newTaskId(),
-  type: "example.noop",
-  queue: "default",
-  payloadJson: "1",
-  priority: 0,
-  maxAttempts: 3,
-  runAt: null,
-  delayMs: 0,
-  timeoutMs: null,
-  idempotencyKey: null,
-  traceparent: null,
-  groupId: null,
-});
+const spec = (): TaskSpec => ({ id: newTaskId(), type: "example.noop", queue: "default", payloadJson: "1", priority: 0, maxAttempts: 3, runAt: null, delayMs: 0, timeoutMs: null, idempotencyKey: null, traceparent: null, groupId: null });
 
 /** Shared buffers one execution of a stored statement touches (run in a transaction that is rolled back). */
 async function buffersOf(name: string, params: string): Promise<number> {
