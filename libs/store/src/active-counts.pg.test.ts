@@ -6,11 +6,14 @@ import { claimTasks, createPool, insertTasks, migrate, recordOutcomes, upsertWor
 import { sql } from "./sql.js";
 
 /**
- * The dispatch window's count of queued and running tasks runs on every enqueue (TaskInsertMany's
- * fast path) and every admission round (TaskAdmitCandidates). Every claim and every outcome leaves
- * a dead row version behind in idx_tasks_inflight until a vacuum. A bitmap scan visits the heap for
- * each of them on every count, so an enqueue grew slower with every task run since the last vacuum.
- * An index scan marks the dead entries it meets, and the next count skips them.
+ * Counts of waiting and in-flight tasks run all the time: the dispatch window's count of queued
+ * and running tasks on every enqueue (TaskInsertMany's fast path) and every admission round
+ * (TaskAdmitCandidates), and the queue gauges' count by type every few seconds (TaskCountActive).
+ * Every claim and every outcome leaves a dead row version behind until a vacuum, and finished tasks
+ * stay in the table. A bitmap scan of the in-flight index visits the heap for each dead version on
+ * every count (an enqueue grew slower with every task run since the last vacuum); an index scan
+ * marks the dead entries it meets, and the next count skips them. The gauges' count read the whole
+ * table, history included.
  */
 let db: TestDatabase;
 let pool: pg.Pool;
@@ -28,7 +31,7 @@ async function buffersOf(name: string, params: string): Promise<number> {
     await client.query("BEGIN");
     await client.query(`PREPARE buffers_probe AS ${sql(name).text}`);
     const res = await client.query<{ "QUERY PLAN": [{ Plan: { "Shared Hit Blocks": number; "Shared Read Blocks": number } }] }>(
-      `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE buffers_probe(${params})`,
+      `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE buffers_probe${params === "" ? "" : `(${params})`}`,
     );
     const plan = res.rows[0]!["QUERY PLAN"][0].Plan;
     return plan["Shared Hit Blocks"] + plan["Shared Read Blocks"];
@@ -41,7 +44,7 @@ async function buffersOf(name: string, params: string): Promise<number> {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  pool = createPool({ databaseUrl: db.url, maxConnections: 2, applicationName: "inflight-count-test" }, () => undefined);
+  pool = createPool({ databaseUrl: db.url, maxConnections: 2, applicationName: "active-counts-test" }, () => undefined);
   await migrate(pool);
   // Only the counts may clean up after the churn: a vacuum would hide what they do.
   await pool.query("ALTER TABLE tasks SET (autovacuum_enabled = false)");
@@ -62,7 +65,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-describe("counting a queue's queued and running tasks after many have run", () => {
+describe("counting waiting and in-flight tasks after many have run", () => {
   /** Pages of the tasks table: a count that visits every dead version reads about all of them. */
   const heapPages = async () => (await pool.query<{ n: string }>("SELECT pg_relation_size('tasks') / current_setting('block_size')::int AS n")).rows[0]!.n;
 
@@ -78,5 +81,11 @@ describe("counting a queue's queued and running tasks after many have run", () =
     const pages = Number(await heapPages());
     const buffers = await buffersOf("TaskAdmitCandidates", `${WINDOW.workerTimeoutMs}, ${WINDOW.factor}, ${WINDOW.extra}, 2000, 0`);
     expect(buffers, `${buffers} buffers for one admission round, ${pages} heap pages`).toBeLessThan(pages / 4);
+  });
+
+  it("the queue gauges' count reads the waiting and in-flight tasks, not the finished ones", async () => {
+    const pages = Number(await heapPages());
+    const buffers = await buffersOf("TaskCountActive", "");
+    expect(buffers, `${buffers} buffers for the gauges' count, ${pages} heap pages`).toBeLessThan(pages / 4);
   });
 });
