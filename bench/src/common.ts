@@ -130,6 +130,21 @@ export async function runConcurrent(n: number, concurrency: number, fn: (i: numb
 }
 
 /**
+ * Durations (ms) of `count` calls of `trip`, each after a pause of `pauseMs`: the round trip of a
+ * hop whose two ends sleep between messages, as at a steady low rate.
+ */
+export async function idleDurations(trip: () => Promise<unknown>, count: number, pauseMs: number): Promise<number[]> {
+  const durations: number[] = [];
+  for (let i = 0; i < count; i++) {
+    await sleep(pauseMs);
+    const t0 = now();
+    await trip();
+    durations.push(now() - t0);
+  }
+  return durations;
+}
+
+/**
  * Polls `anyLeft` every `intervalMs` until it says no task is left; returns the time it first did.
  * The monitors answer with one index probe (or a Redis count), never a count of the rows: a
  * count read every unfinished row, or the whole table, on every poll, in the same Postgres as the

@@ -13,7 +13,7 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { AckPolicy, jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import pg from "pg";
-import { dbUrl, median, NATS_URL, now, sleep, type PgAdmin } from "./common.js";
+import { dbUrl, idleDurations, median, NATS_URL, now, type PgAdmin } from "./common.js";
 import { noopCallRate, noopClient, startNoopServer } from "./grpc-floor.js";
 
 export interface Floor {
@@ -57,7 +57,7 @@ export async function measureFloors(admin: PgAdmin, runId: string, n: number, re
       floors[2]!.values.push(js.publish);
       floors[3]!.values.push(js.consume);
       floors[4]!.values.push(await noopCallRate(grpcClient, n, CLIENTS));
-      floors[5]!.values.push(await idleRoundTripP50(() => grpcClient.call()));
+      floors[5]!.values.push(median(await idleDurations(() => grpcClient.call(), IDLE_TRIPS, IDLE_PAUSE_MS)));
       floors[6]!.values.push(await idleCommitP50(db, r));
       log(`floors rep ${r + 1}/${reps}: ${floors.map((f) => `${f.name}=${f.unit === "ms" ? f.values[r]!.toFixed(2) : Math.round(f.values[r]!)}`).join(" ")}`);
     }
@@ -106,18 +106,6 @@ async function singleRowCommits(db: string, rep: number, n: number): Promise<num
   }
 }
 
-/** Median duration of `trip`, run IDLE_TRIPS times with a pause before each, in ms. */
-async function idleRoundTripP50(trip: () => Promise<unknown>): Promise<number> {
-  const durations: number[] = [];
-  for (let i = 0; i < IDLE_TRIPS; i++) {
-    await sleep(IDLE_PAUSE_MS);
-    const t0 = now();
-    await trip();
-    durations.push(now() - t0);
-  }
-  return median(durations);
-}
-
 async function idleCommitP50(db: string, rep: number): Promise<number> {
   const c = new pg.Client({ connectionString: dbUrl(db) });
   await c.connect();
@@ -126,7 +114,7 @@ async function idleCommitP50(db: string, rep: number): Promise<number> {
     await c.query(`CREATE TABLE ${table} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, payload jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
     const insert = { name: "insert", text: `INSERT INTO ${table} (payload) VALUES ('{"i":1}')` };
     await c.query(insert); // warm-up: the prepared statement
-    return await idleRoundTripP50(() => c.query(insert));
+    return median(await idleDurations(() => c.query(insert), IDLE_TRIPS, IDLE_PAUSE_MS));
   } finally {
     await c.end();
   }

@@ -15,7 +15,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import { runConcurrent, track } from "./common.js";
+import { idleDurations, runConcurrent, track } from "./common.js";
 
 const identity = (b: Buffer): Buffer => b;
 const service: grpc.ServiceDefinition = {
@@ -74,15 +74,8 @@ export async function noopCallRate(client: NoopClient, calls: number, concurrenc
 async function measure(): Promise<void> {
   const { port, echoPort, child } = await startNoopServer();
   const client = noopClient(port);
-  const call = () => client.call();
   const rate = await noopCallRate(client, CALLS, CONCURRENCY);
-  const lat: number[] = [];
-  for (let i = 0; i < IDLE_CALLS; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    const t = performance.now();
-    await call();
-    lat.push(performance.now() - t);
-  }
+  const lat = await idleDurations(() => client.call(), IDLE_CALLS, 20);
   const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
   const hop = await echoRoundTrips(echoPort);
   const us = (xs: number[]) => `${Math.round(1000 * q(xs, 0.5))} / ${Math.round(1000 * q(xs, 0.99))}`;
@@ -100,21 +93,18 @@ async function echoRoundTrips(port: number): Promise<{ busy: number[]; idle: num
   const socket = net.connect(port, "127.0.0.1");
   socket.setNoDelay(true);
   await new Promise((resolve) => socket.once("connect", resolve));
-  const roundTrip = async (): Promise<number> => {
-    const t = performance.now();
-    await new Promise((resolve) => {
+  const echo = () =>
+    new Promise((resolve) => {
       socket.once("data", resolve);
       socket.write("x");
     });
-    return performance.now() - t;
-  };
   const busy: number[] = [];
-  for (let i = 0; i < 2000; i++) busy.push(await roundTrip());
-  const idle: number[] = [];
-  for (let i = 0; i < 400; i++) {
-    await new Promise((r) => setTimeout(r, 5));
-    idle.push(await roundTrip());
+  for (let i = 0; i < 2000; i++) {
+    const t = performance.now();
+    await echo();
+    busy.push(performance.now() - t);
   }
+  const idle = await idleDurations(echo, 400, 5);
   socket.destroy();
   return { busy, idle };
 }

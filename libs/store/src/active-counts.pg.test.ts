@@ -37,7 +37,7 @@ async function buffersOf(name: string, params: string): Promise<number> {
     return plan["Shared Hit Blocks"] + plan["Shared Read Blocks"];
   } finally {
     await client.query("ROLLBACK").catch(() => undefined);
-    await client.query("DEALLOCATE ALL").catch(() => undefined);
+    await client.query("DEALLOCATE buffers_probe").catch(() => undefined);
     client.release();
   }
 }

@@ -31,7 +31,7 @@ async function genericPlan(name: string, params: string): Promise<string> {
     const res = await client.query<{ "QUERY PLAN": unknown }>(`EXPLAIN (FORMAT JSON) EXECUTE plan_probe${params === "" ? "" : `(${params})`}`);
     return JSON.stringify(res.rows[0]!["QUERY PLAN"]);
   } finally {
-    await client.query("DEALLOCATE ALL").catch(() => undefined);
+    await client.query("DEALLOCATE plan_probe").catch(() => undefined);
     client.release();
   }
 }
