@@ -88,7 +88,6 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
         window: { workerTimeoutMs: config.workerTimeoutMs, factor: config.admissionWindowFactor, extra: config.admissionWindowExtra },
       });
       waiter = new TaskWaiter(nc, subjects, log);
-      waiter.start();
       const w = waiter;
       claims = new ClaimResponder(nc, subjects, pool, log);
       claims.start();

@@ -59,12 +59,17 @@ export function groupHandlers(pool: Pool, waiter: TaskWaiter, maxPageSize: numbe
     waitGroup: unary<WaitGroupRequest, WaitGroupResponse>(logger, async (req, call) => {
       const id = requireGroupId(req.id);
       const { deadline, signal } = openWaitWindow(req.timeout, call);
-      for (;;) {
-        const group = toGroup(id, await mustCount(pool, id));
-        const remaining = deadline - Date.now();
-        if (group.done || remaining <= 0 || signal.aborted) return { group, timedOut: !group.done };
-        await new Promise((r) => setTimeout(r, RECOUNT_MIN_MS));
-        await waiter.waitForAnyEvent(Math.min(remaining, RECOUNT_MAX_MS), signal);
+      const release = await waiter.listen();
+      try {
+        for (;;) {
+          const group = toGroup(id, await mustCount(pool, id));
+          const remaining = deadline - Date.now();
+          if (group.done || remaining <= 0 || signal.aborted) return { group, timedOut: !group.done };
+          await new Promise((r) => setTimeout(r, RECOUNT_MIN_MS));
+          await waiter.waitForAnyEvent(Math.min(remaining, RECOUNT_MAX_MS), signal);
+        }
+      } finally {
+        release();
       }
     }),
   };

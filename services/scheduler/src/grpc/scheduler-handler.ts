@@ -167,13 +167,19 @@ export function schedulerService(deps: SchedulerHandlerDeps): GrpcServiceBinding
       waitTask: unary<WaitTaskRequest, WaitTaskResponse>(logger, async (req, call) => {
         const id = requireId(req.id);
         const { deadline, signal } = openWaitWindow(req.timeout, call);
-        for (;;) {
-          const task = await getVisible(call, id, "WaitTask");
-          const remaining = deadline - Date.now();
-          if (isTerminal(task.status) || remaining <= 0 || signal.aborted) {
-            return { task: toProtoTask(task), timedOut: !isTerminal(task.status) };
+        // Listening before the first read: a finish committed after it is announced to us.
+        const release = await deps.waiter.listen();
+        try {
+          for (;;) {
+            const task = await getVisible(call, id, "WaitTask");
+            const remaining = deadline - Date.now();
+            if (isTerminal(task.status) || remaining <= 0 || signal.aborted) {
+              return { task: toProtoTask(task), timedOut: !isTerminal(task.status) };
+            }
+            await deps.waiter.waitForEvent(id, Math.min(remaining, WAIT_RECHECK_MS), signal);
           }
-          await deps.waiter.waitForEvent(id, Math.min(remaining, WAIT_RECHECK_MS), signal);
+        } finally {
+          release();
         }
       }),
     },

@@ -3,38 +3,104 @@ import { TaskEvents } from "@taskorch/proto";
 import type { Logger } from "@taskorch/telemetry";
 import type { Subscription } from "@nats-io/transport-node";
 
+/** How long the subscription outlives its last waiter: a burst of WaitTask calls subscribes once. */
+const DEFAULT_LINGER_MS = 30_000;
+/** listen() waits at most this long for the server to confirm the subscription (NATS may be down). */
+const CONFIRM_TIMEOUT_MS = 1000;
+
 /**
- * Wakes WaitTask callers when their task finishes. Whoever makes a task terminal (any scheduler
- * replica, the coordinator) announces it on `<prefix>.events.finished`; every replica listens.
- * Core NATS may drop an event, so callers also re-check Postgres on a slow timer.
+ * Wakes WaitTask and WaitGroup callers when tasks finish. Whoever makes a task terminal (any
+ * scheduler replica, the coordinator) announces it on `<prefix>.events.finished`. Core NATS may
+ * drop an event, so callers also re-check Postgres on a slow timer.
+ *
+ * A replica listens only while one of its callers waits (and for a linger time after the last
+ * one): announcements are one message per batch of outcomes, and every listening replica
+ * receives every replica's. A replica with no waiter (the common case under load) then gets
+ * none of them, and neither sender nor server does work for it.
  */
 export class TaskWaiter {
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly anyWaiters = new Set<() => void>();
   private sub: Subscription | undefined;
+  /** Resolves once the server has the current subscription. */
+  private confirmed: Promise<void> | undefined;
+  private listeners = 0;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly subjects: Subjects,
     private readonly logger: Logger,
+    private readonly lingerMs = DEFAULT_LINGER_MS,
   ) {}
 
-  start(): void {
-    this.sub = this.nc.subscribe(this.subjects.finished, {
-      callback: (err, msg) => {
-        if (err) return;
-        for (const fn of [...this.anyWaiters]) fn();
-        if (this.waiters.size === 0) return;
-        try {
-          for (const id of TaskEvents.decode(msg.data).taskIds) this.wake(id);
-        } catch (e) {
-          this.logger.warn({ err: e }, "TaskWaiter: dropped malformed event");
-        }
-      },
-    });
+  /** Whether this replica is subscribed to announcements now. */
+  get listening(): boolean {
+    return this.sub !== undefined;
   }
 
-  /** Announces finished tasks to every replica (including this one). */
+  /**
+   * Subscribes (if not yet) and resolves once the server has the subscription, so that a task
+   * read from Postgres after this cannot finish unannounced to the caller. Call the returned
+   * function when done waiting.
+   */
+  async listen(): Promise<() => void> {
+    if (this.stopped) return () => {};
+    this.listeners++;
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    if (!this.sub) this.subscribe();
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.listeners--;
+      if (this.listeners === 0 && this.sub) {
+        this.lingerTimer = setTimeout(() => this.unsubscribe(), this.lingerMs);
+        this.lingerTimer.unref();
+      }
+    };
+    await this.confirmed;
+    return release;
+  }
+
+  private subscribe(): void {
+    try {
+      this.sub = this.nc.subscribe(this.subjects.finished, {
+        callback: (err, msg) => {
+          if (err) return;
+          for (const fn of [...this.anyWaiters]) fn();
+          if (this.waiters.size === 0) return;
+          try {
+            for (const id of TaskEvents.decode(msg.data).taskIds) this.wake(id);
+          } catch (e) {
+            this.logger.warn({ err: e }, "TaskWaiter: dropped malformed event");
+          }
+        },
+      });
+    } catch (err) {
+      // A closed or closing connection: waits still end, on their Postgres re-check timer.
+      this.logger.warn({ err }, "TaskWaiter: not subscribed to announcements; waits re-check Postgres on their timer");
+      return;
+    }
+    // A PING/PONG after the SUB: when the PONG is back, the server has the subscription. If it
+    // does not come back (NATS down), waiters fall back to re-checking Postgres on their timer.
+    let timer: NodeJS.Timeout | undefined;
+    this.confirmed = Promise.race([
+      this.nc.flush().catch((err: unknown) => this.logger.warn({ err }, "TaskWaiter: subscription not confirmed; waits re-check Postgres on their timer")),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CONFIRM_TIMEOUT_MS))),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  private unsubscribe(): void {
+    this.lingerTimer = undefined;
+    this.sub?.unsubscribe();
+    this.sub = undefined;
+    this.confirmed = undefined;
+  }
+
+  /** Announces finished tasks to every listening replica (this one included). */
   announce(taskIds: string[]): void {
     if (taskIds.length > 0) this.nc.publish(this.subjects.finished, TaskEvents.encode({ taskIds }).finish());
   }
@@ -78,7 +144,9 @@ export class TaskWaiter {
   }
 
   stop(): void {
-    this.sub?.unsubscribe();
+    this.stopped = true;
+    clearTimeout(this.lingerTimer);
+    this.unsubscribe();
     for (const set of this.waiters.values()) for (const fn of [...set]) fn();
     for (const fn of [...this.anyWaiters]) fn();
   }
