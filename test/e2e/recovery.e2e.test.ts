@@ -1,7 +1,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { TaskStatus } from "@taskorch/proto";
-import { eventually, metricValue, parseMetrics, type ServiceProcess } from "@taskorch/testkit";
+import { eventually, freePort, metricValue, parseMetrics, startThrowawayNats, type ServiceProcess, type ThrowawayNats } from "@taskorch/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { nodeIdOf, startCluster, type Cluster } from "./cluster.js";
 
@@ -10,10 +10,14 @@ const LEADER_TERM_MS = 3000;
 const RENEW_MS = LEADER_TERM_MS / 3;
 
 let c: Cluster | undefined;
+/** A nats-server of a test's own (with monitoring), stopped after its cluster. */
+let ownNats: ThrowawayNats | undefined;
 afterEach(async (ctx) => {
   if (ctx.task.result?.state === "fail" && c) console.error(await c.diagnostics());
   await c?.teardown();
   c = undefined;
+  await ownNats?.stop();
+  ownNats = undefined;
 });
 
 async function countWhere(cluster: Cluster, where: string, params: unknown[] = []): Promise<number> {
@@ -101,6 +105,32 @@ describe("recovery when processes die", () => {
     expect(successor.leaderId).toBe(nodeIdOf(follower));
     expect(await leader.exited).toBe(0);
     expect(leader.output()).toContain('"reason":"resigned"');
+  });
+
+  it("only the leader listens for capacity nudges, and a new leader does at once", async () => {
+    const monitorPort = await freePort();
+    ownNats = await startThrowawayNats(`http: "127.0.0.1:${monitorPort}"`);
+    c = await startCluster({ coordinators: 2, env: { NATS_URL: ownNats.url } });
+    const subject = `${c.nats.prefix}.events.capacity`;
+    // Connections (by client id) that hold a subscription to the nudges, from the server's monitor.
+    const listeners = async (): Promise<number[]> => {
+      const connz = (await (await fetch(`http://127.0.0.1:${monitorPort}/connz?subs=1`)).json()) as { connections: Array<{ cid: number; subscriptions_list?: string[] }> };
+      return connz.connections.filter((x) => (x.subscriptions_list ?? []).includes(subject)).map((x) => x.cid);
+    };
+    const { proc: leader } = await leaderProcess(c);
+    const [first] = await eventually(async () => {
+      const l = await listeners();
+      return l.length === 1 ? l : undefined;
+    }, { what: "one listener: the leader" });
+    leader.signal("SIGTERM");
+    await leader.exited;
+    await eventually(async () => {
+      const l = await listeners();
+      return l.length === 1 && l[0] !== first ? l : undefined;
+    }, { timeoutMs: 10_000, what: "the new leader listening" });
+    // The nudges still work: a task stored PENDING behind a delay is admitted by the new leader.
+    const { task } = await c.api.enqueueTask({ ...base, type: "example.noop", delay: { seconds: 0, nanos: 200_000_000 } });
+    await eventually(async () => (await countWhere(c!, "id = $1 AND status = 'succeeded'", [task!.id])) === 1, { what: "delayed task run" });
   });
 
   it("a leader paused past its term (SIGSTOP) writes nothing as leader when it wakes", async () => {

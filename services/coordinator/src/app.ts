@@ -1,4 +1,4 @@
-import { AdmissionNudger, busAuthFromSettings, connectBus, decodeAdmissionEvent, Dispatcher, ensureStreams, pingBus, StreamRepairer, subjectsFor, type NatsConnection } from "@taskorch/bus";
+import { AdmissionNudger, busAuthFromSettings, connectBus, decodeAdmissionEvent, Dispatcher, ensureStreams, pingBus, StreamRepairer, subjectsFor, subscribeConfirmed, type NatsConnection } from "@taskorch/bus";
 import type { TaskorchConfig } from "@taskorch/config";
 import { TaskEvents } from "@taskorch/proto";
 import { grpcSecurityFromSettings, startGrpcServer, type GrpcServer } from "@taskorch/rpc";
@@ -118,6 +118,30 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
         log,
       );
       const m = maintainer;
+      // Schedulers announce new pending tasks and freed capacity (see AdmissionEvent); only the
+      // leader's Admitter acts on them, so only the leader listens (at low load there is one per
+      // finished task, which every follower would otherwise receive too). Confirmed before the
+      // Admitter's first round, so a nudge sent after that round's reads is not lost.
+      const listenForCapacity = async () => {
+        if (capacitySub) return;
+        try {
+          const { sub, confirmed } = subscribeConfirmed(bus, subjects.capacityEvents, {
+            callback: (err, msg) => {
+              if (err) return;
+              if (admitter.wantsRound(decodeAdmissionEvent(msg.data))) m.wake("Admitter");
+            },
+          });
+          capacitySub = sub;
+          if (!(await confirmed)) log.warn("Coordinator: capacity events subscription not confirmed; the Admitter runs on its timer until NATS answers");
+        } catch (err) {
+          // Leading matters more than being nudged: the Admitter also runs on its own timer.
+          log.warn({ err }, "Coordinator: not subscribed to capacity events; the Admitter runs on its timer");
+        }
+      };
+      const stopListeningForCapacity = () => {
+        capacitySub?.unsubscribe();
+        capacitySub = undefined;
+      };
       metrics.leaderStatus.set({ worker_id: options.nodeId }, 0);
       elector = new Elector({
         pool,
@@ -127,7 +151,17 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
         logger: log,
         onChangeFunc: (term) => {
           metrics.leaderStatus.set({ worker_id: options.nodeId }, term ? 1 : 0);
-          transitions = transitions.then(() => (term ? m.start(term) : m.stop())).catch((err: unknown) => log.error({ err }, "Coordinator: maintenance transition failed"));
+          transitions = transitions
+            .then(async () => {
+              if (term) {
+                await listenForCapacity();
+                await m.start(term);
+              } else {
+                await m.stop();
+                stopListeningForCapacity();
+              }
+            })
+            .catch((err: unknown) => log.error({ err }, "Coordinator: maintenance transition failed"));
         },
       });
       elector.start();
@@ -135,13 +169,6 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
       // look (the lease row stays the only truth; this is just a wake-up).
       const e = elector;
       leaderSub = nc.subscribe(subjects.leaderEvents, { callback: () => e.poke() });
-      // Schedulers announce new pending tasks and freed capacity (see AdmissionEvent).
-      capacitySub = nc.subscribe(subjects.capacityEvents, {
-        callback: (err, msg) => {
-          if (err) return;
-          if (admitter.wantsRound(decodeAdmissionEvent(msg.data))) m.wake("Admitter");
-        },
-      });
       grpc = await startGrpcServer({
         healthChecks,
         host: config.grpcHost,

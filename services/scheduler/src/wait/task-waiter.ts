@@ -1,12 +1,10 @@
-import type { NatsConnection, Subjects } from "@taskorch/bus";
+import { subscribeConfirmed, type NatsConnection, type Subjects } from "@taskorch/bus";
 import { TaskEvents } from "@taskorch/proto";
 import type { Logger } from "@taskorch/telemetry";
 import type { Subscription } from "@nats-io/transport-node";
 
 /** How long the subscription outlives its last waiter: a burst of WaitTask calls subscribes once. */
 const DEFAULT_LINGER_MS = 30_000;
-/** listen() waits at most this long for the server to confirm the subscription (NATS may be down). */
-const CONFIRM_TIMEOUT_MS = 1000;
 
 /**
  * Wakes WaitTask and WaitGroup callers when tasks finish. Whoever makes a task terminal (any
@@ -67,7 +65,7 @@ export class TaskWaiter {
 
   private subscribe(): void {
     try {
-      this.sub = this.nc.subscribe(this.subjects.finished, {
+      const { sub, confirmed } = subscribeConfirmed(this.nc, this.subjects.finished, {
         callback: (err, msg) => {
           if (err) return;
           for (const fn of [...this.anyWaiters]) fn();
@@ -79,18 +77,15 @@ export class TaskWaiter {
           }
         },
       });
+      this.sub = sub;
+      // Not confirmed (NATS down): waits go on and end on their Postgres re-check timer.
+      this.confirmed = confirmed.then((ok) => {
+        if (!ok) this.logger.warn("TaskWaiter: subscription not confirmed; waits re-check Postgres on their timer");
+      });
     } catch (err) {
       // A closed or closing connection: waits still end, on their Postgres re-check timer.
       this.logger.warn({ err }, "TaskWaiter: not subscribed to announcements; waits re-check Postgres on their timer");
-      return;
     }
-    // A PING/PONG after the SUB: when the PONG is back, the server has the subscription. If it
-    // does not come back (NATS down), waiters fall back to re-checking Postgres on their timer.
-    let timer: NodeJS.Timeout | undefined;
-    this.confirmed = Promise.race([
-      this.nc.flush().catch((err: unknown) => this.logger.warn({ err }, "TaskWaiter: subscription not confirmed; waits re-check Postgres on their timer")),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, CONFIRM_TIMEOUT_MS))),
-    ]).finally(() => clearTimeout(timer));
   }
 
   private unsubscribe(): void {
