@@ -13,8 +13,8 @@ const DEFAULT_LINGER_MS = 30_000;
  *
  * A replica listens only while one of its callers waits (and for a linger time after the last
  * one): announcements are one message per batch of outcomes, and every listening replica
- * receives every replica's. A replica with no waiter (the common case under load) then gets
- * none of them, and neither sender nor server does work for it.
+ * receives every replica's. A replica with no waiter (the common case under load) then receives
+ * none of them: the server drops what nobody listens to.
  */
 export class TaskWaiter {
   private readonly waiters = new Map<string, Set<() => void>>();
