@@ -16,15 +16,22 @@ export type AdmissionEvent = "ready" | "held" | "room";
 
 const encoder = new TextEncoder();
 const BODIES: Record<AdmissionEvent, Uint8Array> = { ready: encoder.encode("ready"), held: encoder.encode("held"), room: encoder.encode("room") };
-/** Which nudge wins when several happen in one turn: the one more likely to need a round. */
-const RANK: Record<AdmissionEvent, number> = { room: 0, held: 1, ready: 2 };
+/**
+ * The one nudge that stands for two of one turn. Different events become "ready", which the
+ * Admitter always acts on: it acts on "held" unless it waits for room and on "room" only then, so
+ * "room" and "held" together must not arrive as either alone (as "held", a leader waiting for room
+ * ignored the room this turn freed, and waited for the next "room" or its CLAIM_INTERVAL timer).
+ */
+export function combineAdmissionEvents(a: AdmissionEvent, b: AdmissionEvent): AdmissionEvent {
+  return a === b ? a : "ready";
+}
 
 export function decodeAdmissionEvent(data: Uint8Array): AdmissionEvent {
   const text = new TextDecoder().decode(data);
   return text === "room" || text === "held" ? text : "ready";
 }
 
-/** Publishes at most one nudge per event-loop turn (the highest-ranked of the turn). */
+/** Publishes at most one nudge per event-loop turn (see combineAdmissionEvents). */
 export class AdmissionNudger {
   private pending: AdmissionEvent | undefined;
 
@@ -35,7 +42,7 @@ export class AdmissionNudger {
 
   nudge(event: AdmissionEvent): void {
     if (this.pending !== undefined) {
-      if (RANK[event] > RANK[this.pending]) this.pending = event;
+      this.pending = combineAdmissionEvents(this.pending, event);
       return;
     }
     this.pending = event;

@@ -7,5 +7,5 @@ export { Dispatcher, DISPATCH_BATCH_HEADER, MAX_DISPATCH_BATCH } from "./dispatc
 export { encodeDispatch, jsonFromBytes, durationToMs } from "./codec.js";
 export { StreamRepairer } from "./stream-repairer.js";
 export { busAuthOptions, busAuthFromSettings, type BusAuthConfig } from "./auth.js";
-export { AdmissionNudger, decodeAdmissionEvent, type AdmissionEvent } from "./admission-events.js";
+export { AdmissionNudger, combineAdmissionEvents, decodeAdmissionEvent, type AdmissionEvent } from "./admission-events.js";
 export { subscribeConfirmed, CONFIRM_TIMEOUT_MS, type ConfirmedSubscription } from "./confirmed-subscription.js";
