@@ -1,10 +1,7 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { TaskStatus } from "@taskorch/proto";
 import { invokeViaReflection } from "@taskorch/rpc";
-import { createTestDatabase, eventually, freePort, metricValue, parseMetrics, spawnService, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "@taskorch/testkit";
+import { createTestDatabase, eventually, freePort, metricValue, parseMetrics, spawnService, startOtlpReceiver, startThrowawayNats, type OtlpReceiver, type ReceivedSpan } from "@taskorch/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeIdOf, startCluster, type Cluster } from "./cluster.js";
 
@@ -181,23 +178,6 @@ describe("metrics with the seed's names, labels and values", () => {
   });
 });
 
-async function startThrowawayNats(): Promise<{ url: string; kill(): void; remove(): Promise<void> }> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(tmpdir(), "taskorch-nats-"));
-  const child = spawn(process.env.NATS_SERVER_BIN ?? "/usr/sbin/nats-server", ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir], { stdio: "ignore" });
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    kill: () => void child.kill("SIGKILL"),
-    /** Kills the server if it still runs and deletes its JetStream store. */
-    async remove() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 describe("grpc.health.v1", () => {
   it("answers SERVING, and NOT_SERVING while NATS is unreachable", async () => {
     const nats = await startThrowawayNats();
@@ -216,7 +196,7 @@ describe("grpc.health.v1", () => {
         await scheduler.stop();
       }
     } finally {
-      await nats.remove();
+      await nats.stop();
       await db.drop();
     }
   });
@@ -242,7 +222,7 @@ describe("/health", () => {
         await worker.stop();
       }
     } finally {
-      await nats.remove();
+      await nats.stop();
     }
   });
 });

@@ -13,14 +13,17 @@ export interface ThrowawayNats {
   url: string;
   dir: string;
   output(): string;
+  /** SIGKILL: NATS gone at once, as in a crash (stop() still removes its store). */
+  kill(): void;
   stop(): Promise<void>;
 }
 
 /**
  * Starts a private nats-server with JetStream on a free port, with `config` (authorization,
- * accounts, tls blocks...) appended to its configuration file. For tests of NATS auth and TLS.
+ * accounts, tls, http monitoring blocks...) appended to its configuration file. For tests of NATS
+ * auth and TLS, of NATS going away, and of what the server sees.
  */
-export async function startThrowawayNats(config: string): Promise<ThrowawayNats> {
+export async function startThrowawayNats(config = ""): Promise<ThrowawayNats> {
   const dir = mkdtempSync(join(tmpdir(), "taskorch-nats-"));
   const port = await freePort();
   const file = join(dir, "nats.conf");
@@ -49,6 +52,9 @@ export async function startThrowawayNats(config: string): Promise<ThrowawayNats>
     url: `nats://127.0.0.1:${port}`,
     dir,
     output: () => out,
+    kill() {
+      if (!done) child.kill("SIGKILL");
+    },
     async stop() {
       if (!done) {
         child.kill("SIGTERM");
