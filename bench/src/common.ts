@@ -1,5 +1,6 @@
 /** Shared helpers: statistics, Postgres admin (throwaway databases, commit counters), ports, timing. */
 import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
@@ -15,6 +16,26 @@ export const now = (): number => performance.now();
 /** Wall clock with sub-millisecond resolution, comparable across processes on this machine. */
 export const epochMs = (): number => performance.timeOrigin + performance.now();
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * CPU time the whole machine has spent so far (user, nice, system, irq and softirq of every core, in
+ * ms; not idle, iowait or steal), from /proc/stat: its delta over a phase is what the phase cost
+ * every process together (the system's services, Postgres, Redis or NATS, and the clients in the
+ * bench process). Undefined where there is no /proc/stat. Resolution: one clock tick (10 ms).
+ */
+export function machineCpuMs(): number | undefined {
+  let line: string | undefined;
+  try {
+    line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0];
+  } catch {
+    return undefined;
+  }
+  const f = line.trim().split(/\s+/);
+  if (f[0] !== "cpu") return undefined;
+  const [user, nice, system, , , irq, softirq] = f.slice(1, 8).map(Number);
+  const ticksPerSecond = 100; // USER_HZ, 100 on Linux on every architecture Node supports
+  return ((user + nice + system + irq + softirq) * 1000) / ticksPerSecond;
+}
 
 export function dbUrl(db: string): string {
   return `postgres://${PG_USER}@${PG_HOST}:${PG_PORT}/${db}`;

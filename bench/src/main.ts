@@ -11,7 +11,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
 import { Redis } from "ioredis";
-import { median, PgAdmin, REDIS_HOST, REDIS_PORT, round } from "./common.js";
+import { machineCpuMs, median, PgAdmin, REDIS_HOST, REDIS_PORT, round } from "./common.js";
 import { floorRows, measureFloors, type Floor } from "./floors.js";
 import { bullmqDriver, graphileDriver, pgBossDriver } from "./peers.js";
 import { taskorchDriver } from "./taskorch.js";
@@ -93,7 +93,7 @@ interface Summary {
 }
 interface SettingResult {
   setting: Setting;
-  reps: { metrics: Record<string, number>; commits?: number; commitsPerTask?: number; statementsPerTask?: number; tasks: number }[];
+  reps: { metrics: Record<string, number>; commits?: number; commitsPerTask?: number; statementsPerTask?: number; cpuUsPerTask?: number; tasks: number }[];
   summary: Record<string, Summary>;
   notes: string[];
   error?: string;
@@ -131,6 +131,8 @@ async function runSetting(driver: SystemDriver, w: WorkloadName, setting: Settin
     let c0 = 0;
     let q0 = 0;
     let s0: number | undefined;
+    let cpu0: number | undefined;
+    let cpuMs: number | undefined;
     let rep;
     try {
       rep = await runWorkload(w, inst, setting, params, {
@@ -138,6 +140,13 @@ async function runSetting(driver: SystemDriver, w: WorkloadName, setting: Settin
           if (inst.database) c0 = await admin.xactCommit(inst.database);
           if (inst.database && countCommits) s0 = await admin.statements(inst.database);
           q0 = ctx.benchQueries.n;
+        },
+        workStarts: () => {
+          cpu0 = machineCpuMs();
+        },
+        workEnds: () => {
+          const cpu1 = machineCpuMs();
+          if (cpu0 !== undefined && cpu1 !== undefined) cpuMs = cpu1 - cpu0;
         },
       });
     } finally {
@@ -163,15 +172,18 @@ async function runSetting(driver: SystemDriver, w: WorkloadName, setting: Settin
       commits,
       commitsPerTask: commits === undefined ? undefined : commits / rep.tasks,
       statementsPerTask: statements === undefined ? undefined : statements / rep.tasks,
+      // Recovery waits out timeouts with idle processes: CPU per task means nothing there.
+      cpuUsPerTask: cpuMs === undefined || !countCommits ? undefined : (cpuMs * 1000) / rep.tasks,
     };
     result.reps.push(entry);
     const p = PRIMARY[w];
-    log(`${driver.name} ${w} [${setting.label}] rep ${r + 1}/${reps}: ${p.metric}=${round(rep.metrics[p.metric])}${entry.commitsPerTask !== undefined ? ` commits/task=${round(entry.commitsPerTask, 3)}` : ""}${entry.statementsPerTask !== undefined ? ` statements/task=${round(entry.statementsPerTask, 3)}` : ""}`);
+    log(`${driver.name} ${w} [${setting.label}] rep ${r + 1}/${reps}: ${p.metric}=${round(rep.metrics[p.metric])}${entry.commitsPerTask !== undefined ? ` commits/task=${round(entry.commitsPerTask, 3)}` : ""}${entry.statementsPerTask !== undefined ? ` statements/task=${round(entry.statementsPerTask, 3)}` : ""}${entry.cpuUsPerTask !== undefined ? ` cpu us/task=${round(entry.cpuUsPerTask, 1)}` : ""}`);
   }
   const keys = Object.keys(result.reps[0].metrics);
   for (const k of keys) result.summary[k] = summarize(result.reps.map((x) => x.metrics[k]));
   if (result.reps.every((x) => x.commitsPerTask !== undefined)) result.summary["commits/task"] = summarize(result.reps.map((x) => x.commitsPerTask!));
   if (result.reps.every((x) => x.statementsPerTask !== undefined)) result.summary["statements/task"] = summarize(result.reps.map((x) => x.statementsPerTask!));
+  if (result.reps.every((x) => x.cpuUsPerTask !== undefined)) result.summary["cpu us/task"] = summarize(result.reps.map((x) => x.cpuUsPerTask!));
   return result;
 }
 
@@ -188,6 +200,7 @@ function better(w: WorkloadName, a: SettingResult, b: SettingResult | undefined)
 function unitOf(metric: string): string {
   if (metric === "throughput") return "tasks/s";
   if (metric.endsWith(" ms")) return "ms";
+  if (metric === "cpu us/task") return "CPU µs/task";
   return metric === "commits/task" || metric === "statements/task" ? metric : "";
 }
 
@@ -236,8 +249,9 @@ function ratios(cells: Cell[]): Ratio[] {
   for (const [w, list] of byWorkload) {
     const t = list.find((c) => c.system === "taskorch")?.best;
     if (!t) continue;
-    const metrics = w === "steady" ? ["enqueue p50 ms", "enqueue p99 ms", "pickup p50 ms", "pickup p99 ms"] : ["throughput"];
+    const metrics = [...(w === "steady" ? ["enqueue p50 ms", "enqueue p99 ms", "pickup p50 ms", "pickup p99 ms"] : ["throughput"]), "cpu us/task"];
     for (const m of metrics) {
+      if (!t.summary[m]) continue;
       const higher = m === "throughput";
       let best: { sys: string; v: number } | undefined;
       for (const c of list) {
@@ -462,6 +476,7 @@ async function main(): Promise<void> {
           recovery:
             "taskorch only, DISTRIBUTED_MODE=true, 2 coordinators; per interval set: worker A (pool 100) holds 100 running 10-minute example.sleep tasks, worker B (pool 100) idle, SIGKILL A, until all 100 run on B; SIGKILL of the leading coordinator, then (a third coordinator started) SIGTERM of the new leader, each until the lease shows a new epoch held by another coordinator and until the new leader admits a task enqueued right after the kill with a 10 ms delay (leader_epoch = new epoch). 'ms' = bench clock from the kill() call until a 20 ms poll saw it; '(DB) ms' = the database's own timestamp (started_at, acquired_at, dispatched_at) minus clock_timestamp() read right after the kill",
           commitsPerTask: "pg_stat_database.xact_commit delta of the system's database over the measured phase, read after every connection closed, minus the bench's own monitoring queries, divided by tasks",
+          cpuUsPerTask: "CPU time (µs) of the whole machine (user, nice, system, irq, softirq of every core from /proc/stat; not idle, iowait or steal) over the measured work divided by tasks: every process together, the system's services, Postgres, Redis or NATS and the clients in the bench process; drain from the workers' readiness (their start-up excluded), steady including the idle time between tasks",
           statementsPerTask: "where this Postgres loads pg_stat_statements: the calls of every statement in the system's database over the measured phase (BEGIN and COMMIT included), minus the bench's own monitoring queries, divided by tasks",
         },
         cells,

@@ -41,6 +41,9 @@ export interface RepMetrics {
 /** Hooks around the measured phase (commit counters are read there). */
 export interface PhaseHooks {
   beforeMeasured(): Promise<void>;
+  /** The measured work starts now and ends now (machine CPU is read at both). */
+  workStarts(): void;
+  workEnds(): void;
 }
 
 export async function runWorkload(w: WorkloadName, inst: Instance, setting: Setting, p: WorkloadParams, hooks: PhaseHooks): Promise<RepMetrics> {
@@ -50,9 +53,11 @@ export async function runWorkload(w: WorkloadName, inst: Instance, setting: Sett
       // warm-up (untimed, before the counters): connections, prepared statements, JIT
       await runConcurrent(BULK_WARMUP_BATCHES, inFlight, (b) => inst.enqueueBatch(p.n + b * BATCH, BATCH));
       await hooks.beforeMeasured();
+      hooks.workStarts();
       const t0 = now();
       await runConcurrent(Math.ceil(p.n / BATCH), inFlight, (b) => inst.enqueueBatch(b * BATCH, Math.min(BATCH, p.n - b * BATCH)));
       const s = (now() - t0) / 1000;
+      hooks.workEnds();
       return { metrics: { throughput: p.n / s }, tasks: p.n };
     }
     case "single": {
@@ -60,16 +65,21 @@ export async function runWorkload(w: WorkloadName, inst: Instance, setting: Sett
         for (let k = 0; k < 10; k++) await inst.enqueueOne(p.n + c * 10 + k);
       }));
       await hooks.beforeMeasured();
+      hooks.workStarts();
       const t0 = now();
       await runConcurrent(p.n, SINGLE_CLIENTS, (i) => inst.enqueueOne(i));
       const s = (now() - t0) / 1000;
+      hooks.workEnds();
       return { metrics: { throughput: p.n / s }, tasks: p.n };
     }
     case "drain": {
       for (let from = 0; from < p.n; from += BATCH) await inst.enqueueBatch(from, Math.min(BATCH, p.n - from));
       await hooks.beforeMeasured();
       const readyAt = await inst.startDrainWorkers();
+      // From here, not before: the worker processes' start-up is not the drain's work.
+      hooks.workStarts();
       const doneAt = await waitUntilNoneLeft(() => inst.anyLeft(), 10, p.drainTimeoutMs);
+      hooks.workEnds();
       const s = (doneAt - readyAt) / 1000;
       return { metrics: { throughput: p.n / s }, tasks: p.n };
     }
@@ -124,8 +134,10 @@ export async function runWorkload(w: WorkloadName, inst: Instance, setting: Sett
       await fire(0, warm);
       await allSeen(warm, 30_000);
       await hooks.beforeMeasured();
+      hooks.workStarts();
       await fire(warm, total);
       await allSeen(warm + total, 60_000).catch(() => undefined);
+      hooks.workEnds();
       const override = await inst.pickupOverride?.();
       const pick: number[] = [];
       const enq: number[] = [];

@@ -23,6 +23,7 @@ interface BenchRep {
   metrics: Record<string, number>;
   tasks: number;
   commitsPerTask?: number;
+  cpuUsPerTask?: number;
 }
 interface BenchCell {
   system: string;
@@ -67,6 +68,8 @@ describe("make bench (taskorch, tiny N)", () => {
     for (const w of ["bulk", "single", "drain"]) expect(stdout).toMatch(new RegExp(`\\| ${w} +\\| taskorch +\\| [0-9,.]+ +\\|.*tasks/s`));
     expect(stdout).toMatch(/\| steady pickup p50 +\| taskorch +\| [0-9.]+ +\|.*ms/);
     expect(stdout).toMatch(/\| drain commits\/task +\| taskorch +\| [0-9.]+/);
+    // Machine CPU per task (/proc/stat): 60 tasks at 200/s last 0.3 s, many clock ticks.
+    expect(stdout).toMatch(/\| steady cpu us\/task +\| taskorch +\| [0-9,.]+ +\|.*\| CPU µs\/task +\|/);
     // The machine floors measured in the same run.
     for (const f of ["postgres single-row commits", "postgres rows in batches", "jetstream publish", "jetstream consume", "grpc no-op unary"]) {
       expect(stdout).toMatch(new RegExp(`\\| ${f} +\\| [0-9,]+ +\\|`));
@@ -86,6 +89,9 @@ describe("make bench (taskorch, tiny N)", () => {
         expect(rep, `${w} in ${file}`).toBeDefined();
         expect(rep!.tasks).toBe(w === "steady" ? STEADY_N : N);
         expect(Number.isFinite(rep!.commitsPerTask)).toBe(true);
+        // A phase shorter than a clock tick may read 0; never negative, never missing.
+        expect(rep!.cpuUsPerTask! >= 0, `${w} cpuUsPerTask = ${rep!.cpuUsPerTask}`).toBe(true);
+        if (w === "steady") expect(rep!.cpuUsPerTask).toBeGreaterThan(0);
         expect(rep!.metrics["pickup missing"], `${w}: tasks whose handler never started`).toBeUndefined();
         for (const [k, v] of Object.entries(rep!.metrics)) expect(Number.isFinite(v) && v > 0, `${w} ${k} = ${v}`).toBe(true);
       }
