@@ -128,7 +128,8 @@ describe("recovery when processes die", () => {
       const l = await listeners();
       return l.length === 1 && l[0] !== first ? l : undefined;
     }, { timeoutMs: 10_000, what: "the new leader listening" });
-    // The nudges still work: a task stored PENDING behind a delay is admitted by the new leader.
+    // And the new leader leads: a task stored PENDING behind a delay is admitted and runs (by a
+    // nudge or by the Admitter's timer; the listener count above is what shows who hears nudges).
     const { task } = await c.api.enqueueTask({ ...base, type: "example.noop", delay: { seconds: 0, nanos: 200_000_000 } });
     await eventually(async () => (await countWhere(c!, "id = $1 AND status = 'succeeded'", [task!.id])) === 1, { what: "delayed task run" });
   });
