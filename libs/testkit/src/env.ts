@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import pg from "pg";
 import { connect } from "@nats-io/transport-node";
@@ -65,16 +66,47 @@ export function createTestNats(): TestNats {
 }
 
 /** A TCP port free right now on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * The ports outgoing connections take their local port from (Linux: ip_local_port_range). A port
+ * from bind(0) lies in that range: between freePort() and the service's own bind, seconds later,
+ * a new connection to Postgres or NATS could take it, or bind(0) could hand it out again (seen as
+ * EADDRINUSE when a test cluster started). Ports below the range are taken by neither.
+ */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (low && high) return [low, high];
+  } catch {
+    // Not Linux: the IANA dynamic range (macOS, Windows).
+  }
+  return [49152, 65535];
+}
+
+const FIRST_PORT = 20000;
+/** Ports this process has handed out: never twice, even once their service has closed them. */
+const handedOut = new Set<number>();
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
   });
+}
+
+/** A port on 127.0.0.1 that nothing listens on, below the ephemeral range, not handed out before. */
+export async function freePort(): Promise<number> {
+  const [ephemeralLow] = ephemeralRange();
+  const last = Math.max(FIRST_PORT + 1000, ephemeralLow - 1);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = FIRST_PORT + Math.floor(Math.random() * (last - FIRST_PORT));
+    if (handedOut.has(port)) continue;
+    if (await canListen(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`freePort: no free port in ${FIRST_PORT}-${last} after 200 tries`);
 }
 
 /** Polls `fn` until it returns a truthy value (returned) or the timeout passes (throws its last error). */
