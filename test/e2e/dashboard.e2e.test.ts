@@ -30,7 +30,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TaskorchClient } from "@taskorch/client";
 import { eventually, freePort, startOtlpReceiver, type OtlpReceiver } from "@taskorch/testkit";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCluster, type Cluster } from "./cluster.js";
 
@@ -325,8 +325,37 @@ describe.skipIf(SKIP)("dashboard with API tokens", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Signs in through the token dialog; when the dialog stays open, the failure says what it shows. */
+  const signIn = async (dialog: Locator, token: string) => {
+    await dialog.getByLabel("Token").fill(token);
+    await dialog.getByRole("button", { name: "Sign in" }).click();
+    try {
+      await dialog.waitFor({ state: "hidden" });
+    } catch (err) {
+      // A string, not a function: this file compiles without the DOM's types.
+      const shown = await page.evaluate(`({
+        reason: document.querySelector("#token-reason")?.textContent,
+        error: document.querySelector("#token-error")?.textContent,
+        auth: document.querySelector("#auth")?.textContent,
+        openings: window.__dialogLog,
+      })`);
+      throw new Error(`the token dialog stayed open after signing in: ${JSON.stringify(shown)}`, { cause: err });
+    }
+  };
+
   it("asks for a token, refuses a wrong one, and needs operate for actions", async () => {
     const task = await oncall.enqueue("example.noop", {}, { delayMs: 3_600_000 });
+    // Each time the token dialog opens or closes, and why, for the failure message of signIn.
+    await page.addInitScript(`
+      const log = (window.__dialogLog = []);
+      document.addEventListener("DOMContentLoaded", () => {
+        const d = document.querySelector("#token-dialog");
+        new MutationObserver(() => {
+          const why = d.querySelector("#token-reason")?.textContent ?? "";
+          log.push(Math.round(performance.now()) + "ms " + (d.hasAttribute("open") ? "opened: " + why : "closed"));
+        }).observe(d, { attributes: true, attributeFilter: ["open"] });
+      });
+    `);
     await page.goto(base);
     const dialog = page.getByRole("dialog", { name: "API token" });
     await dialog.waitFor();
@@ -334,9 +363,7 @@ describe.skipIf(SKIP)("dashboard with API tokens", () => {
     await dialog.getByRole("button", { name: "Sign in" }).click();
     await dialog.getByText("The cluster refused this token.").waitFor();
 
-    await dialog.getByLabel("Token").fill(VIEWER);
-    await dialog.getByRole("button", { name: "Sign in" }).click();
-    await dialog.waitFor({ state: "hidden" });
+    await signIn(dialog, VIEWER);
     await page.goto(`${base}/#/tasks/${task.id}`);
     await page.locator('[data-testid="task-status"]').getByText("pending").waitFor();
     await page.getByRole("button", { name: "Cancel" }).click();
@@ -346,9 +373,7 @@ describe.skipIf(SKIP)("dashboard with API tokens", () => {
     // Signed out, the cluster refuses the anonymous session again and the dialog comes back by itself.
     await page.getByRole("button", { name: "Sign out" }).click();
     await dialog.waitFor();
-    await dialog.getByLabel("Token").fill(ONCALL);
-    await dialog.getByRole("button", { name: "Sign in" }).click();
-    await dialog.waitFor({ state: "hidden" });
+    await signIn(dialog, ONCALL);
     await page.goto(`${base}/#/tasks/${task.id}`);
     await page.getByRole("button", { name: "Cancel" }).click();
     await page.locator('[data-testid="task-status"]').getByText("canceled").waitFor();
