@@ -124,17 +124,37 @@ export class PgAdmin {
   }
 }
 
-/** A free loopback TCP port (bind to 0, read, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      s.close(() => resolve(port));
+/** Ports freePort() handed out in this run: never twice, even once their service has closed them. */
+const handedOut = new Set<number>();
+
+/**
+ * A loopback TCP port nothing listens on, below the ephemeral range (Linux' ip_local_port_range).
+ * A port from bind(0) lies in that range, where an outgoing connection to Postgres or NATS can take
+ * it before the service binds it (the same fix as testkit's freePort; the bench has its own deps).
+ */
+export async function freePort(): Promise<number> {
+  let ephemeralLow = 49152;
+  try {
+    ephemeralLow = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]) || ephemeralLow;
+  } catch {
+    // Not Linux: the IANA dynamic range.
+  }
+  const first = 20000;
+  const last = Math.max(first + 1000, ephemeralLow - 1);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = first + Math.floor(Math.random() * (last - first));
+    if (handedOut.has(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once("error", () => resolve(false));
+      s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
     });
-  });
+    if (free) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`freePort: no free port in ${first}-${last} after 200 tries`);
 }
 
 /** Runs `n` calls of `fn(i)` through `concurrency` loops, each awaiting its previous call. */

@@ -65,7 +65,6 @@ export function createTestNats(): TestNats {
   };
 }
 
-/** A TCP port free right now on 127.0.0.1. */
 /**
  * The ports outgoing connections take their local port from (Linux: ip_local_port_range). A port
  * from bind(0) lies in that range: between freePort() and the service's own bind, seconds later,
