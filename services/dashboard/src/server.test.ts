@@ -75,7 +75,7 @@ async function setup(env: Record<string, string> = {}, cluster = fakeCluster()) 
     return { status: res.status, headers: res.headers, json: (await res.json().catch(() => undefined)) as Record<string, any> };
   };
   const session = await req("GET", "/api/session");
-  return { base, req, csrf: session.json.csrfToken as string, cluster };
+  return { base, req, csrf: session.json.csrfToken as string, cluster, cookie: () => cookie };
 }
 
 describe("dashboard HTTP API", () => {
@@ -153,6 +153,31 @@ describe("dashboard HTTP API", () => {
     const all = await req("POST", "/api/dead-letters/retry-all", { body: { type: "t" }, headers: { "x-taskorch-csrf": operate.json.csrfToken } });
     expect(all.json).toEqual({ retried: 2, failed: [] });
     expect(cluster.calls.filter((c) => c.method === "retry").every((c) => c.token !== undefined)).toBe(true);
+  });
+
+  it("a request sent just before a sign-in or sign-out does not undo it when it arrives after", async () => {
+    const { base, req, csrf, cookie } = await setup({}, fakeCluster({ authRequired: true }));
+    // A request already on its way carries the cookie the page had when it was sent.
+    const late = (sentWith: string) => fetch(base + "/api/tasks", { headers: { cookie: sentWith } });
+
+    const anonymous = cookie();
+    const signed = await req("POST", "/api/session", { body: { token: "read" }, headers: { "x-taskorch-csrf": csrf } });
+    expect(signed.json.hasToken).toBe(true);
+    const afterSignIn = await late(anonymous);
+    expect(afterSignIn.status).toBe(401); // answered as it was sent: signed out
+    expect(afterSignIn.headers.get("set-cookie")).toBeNull(); // and the browser keeps the new session
+    expect((await req("GET", "/api/tasks")).status).toBe(200);
+
+    const withToken = cookie();
+    const out = await req("POST", "/api/session/logout", { body: {}, headers: { "x-taskorch-csrf": signed.json.csrfToken } });
+    expect(out.json.hasToken).toBe(false);
+    const afterSignOut = await late(withToken);
+    expect(afterSignOut.status).toBe(401); // a replaced session's token is not used any more
+    expect(afterSignOut.headers.get("set-cookie")).toBeNull();
+    expect((await req("GET", "/api/session")).json.csrfToken).toBe(out.json.csrfToken);
+
+    // A cookie the server never issued (or forgot: restart, idle) still gets a new session.
+    expect((await fetch(base + "/api/session", { headers: { cookie: "taskorch_dashboard=unknown" } })).headers.get("set-cookie")).toContain("HttpOnly");
   });
 
   it("validates bulk retry input", async () => {

@@ -233,7 +233,11 @@ export async function startDashboard(config: DashboardConfig, options: Dashboard
     // Every API call has a session (created at first visit, carrying the CSRF token).
     let session = sessions.fromCookie(req.headers.cookie);
     const secure = req.headers["x-forwarded-proto"] === "https" || (req.socket as { encrypted?: boolean }).encrypted === true;
-    if (!session) {
+    if (!session && sessions.wasReplaced(req.headers.cookie)) {
+      // Sent before a sign-in or sign-out the browser has since been told of: answer it signed out
+      // and leave the cookie alone (a new one would replace the session the sign-in just made).
+      session = SessionStore.transient();
+    } else if (!session) {
       session = sessions.create();
       res.setHeader("set-cookie", SessionStore.cookie(session, secure));
     }
@@ -268,15 +272,13 @@ export async function startDashboard(config: DashboardConfig, options: Dashboard
         } finally {
           probe.close?.();
         }
-        sessions.delete(session.id);
-        const fresh = sessions.create(token);
+        const fresh = sessions.replace(session, token);
         res.setHeader("set-cookie", SessionStore.cookie(fresh, secure));
         log.info({ session_token: true }, "dashboard: operator signed in with an API token");
         return sendJson(res, 200, sessionJson(fresh));
       }
       case "POST /session/logout": {
-        sessions.delete(session.id);
-        const fresh = sessions.create();
+        const fresh = sessions.replace(session);
         res.setHeader("set-cookie", SessionStore.cookie(fresh, secure));
         return sendJson(res, 200, sessionJson(fresh));
       }

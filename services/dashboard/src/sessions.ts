@@ -37,8 +37,16 @@ export function safeEqual(a: string, b: string): boolean {
 
 const newSecret = () => randomBytes(24).toString("base64url");
 
+/**
+ * How long the id of a session replaced by a sign-in or sign-out is remembered: a request the page
+ * sent just before the replacement may reach the server after it (well within this).
+ */
+const REPLACED_TTL_MS = 60_000;
+
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
+  /** Ids of sessions replaced lately (sign-in, sign-out), with the time each was replaced. */
+  private readonly replaced = new Map<string, number>();
   private readonly idleMs: number;
   private readonly max: number;
   private readonly now: () => number;
@@ -75,8 +83,33 @@ export class SessionStore {
     return s;
   }
 
-  delete(id: string): void {
-    this.sessions.delete(id);
+  /**
+   * Ends `old` and starts its successor (sign-in, sign-out). The old id is remembered for a while:
+   * see wasReplaced.
+   */
+  replace(old: Session, token?: string): Session {
+    this.sessions.delete(old.id);
+    if (old.id !== "") {
+      while (this.replaced.size >= this.max) this.replaced.delete(this.replaced.keys().next().value!);
+      this.replaced.set(old.id, this.now());
+    }
+    return this.create(token);
+  }
+
+  /**
+   * Whether the request's cookie names a session replaced lately. Such a request was sent before
+   * the page learned of the sign-in or sign-out; answering it with a new session's cookie would
+   * overwrite the one the sign-in just set, and sign the browser out again.
+   */
+  wasReplaced(cookieHeader: string | undefined): boolean {
+    const id = parseCookies(cookieHeader)[SESSION_COOKIE];
+    const at = id === undefined ? undefined : this.replaced.get(id);
+    return at !== undefined && this.now() - at <= REPLACED_TTL_MS;
+  }
+
+  /** A signed-out session that is not kept and has no cookie: it answers one request. */
+  static transient(): Session {
+    return { id: "", csrfToken: newSecret(), lastSeen: 0 };
   }
 
   /** Forgets idle sessions; returns the token keys still in use. */
@@ -86,6 +119,7 @@ export class SessionStore {
       if (this.now() - s.lastSeen > this.idleMs) this.sessions.delete(id);
       else keys.add(tokenKey(s.token));
     }
+    for (const [id, at] of this.replaced) if (this.now() - at > REPLACED_TTL_MS) this.replaced.delete(id);
     return keys;
   }
 
