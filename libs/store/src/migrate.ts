@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import type { Pool } from "pg";
+import { inTransaction } from "./pool.js";
 
 const MIGRATION_DIR = new URL("../migrations/", import.meta.url);
 /** Arbitrary constant: the advisory lock every taskorch process takes to migrate. */
@@ -16,10 +17,8 @@ export interface MigrationResult {
  */
 export async function migrate(pool: Pool): Promise<MigrationResult> {
   const files = readdirSync(MIGRATION_DIR).filter((f) => /^\d{4}_.*\.sql$/.test(f)).sort();
-  const client = await pool.connect();
   const applied: string[] = [];
-  try {
-    await client.query("BEGIN");
+  await inTransaction(pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
     await client.query(
       "CREATE TABLE IF NOT EXISTS taskorch_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
@@ -31,12 +30,8 @@ export async function migrate(pool: Pool): Promise<MigrationResult> {
       await client.query("INSERT INTO taskorch_migrations (version) VALUES ($1)", [file]);
       applied.push(file);
     }
-    await client.query("COMMIT");
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => undefined);
+  }).catch((err: unknown) => {
     throw new Error("applying database migrations", { cause: err });
-  } finally {
-    client.release();
-  }
+  });
   return { applied };
 }

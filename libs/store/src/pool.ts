@@ -26,8 +26,43 @@ export function createPool(config: PoolConfig, onIdleError: (err: Error) => void
     options: "-c plan_cache_mode=force_generic_plan -c random_page_cost=1.1",
     idleTimeoutMillis: 30_000,
   });
-  pool.on("error", onIdleError);
+  pool.on("error", (err) => {
+    // pg-pool hangs the client on the error; logged, that would be every prepared statement's
+    // text and the backend's cancel key, on one line.
+    delete (err as Error & { client?: unknown }).client;
+    onIdleError(err);
+  });
   return pool;
+}
+
+/**
+ * Runs `fn` inside BEGIN ... COMMIT on a client of its own (ROLLBACK when it throws) and resolves
+ * with its result.
+ *
+ * A checked-out client emits 'error' when its connection dies (Postgres restarted, a reset
+ * socket), even while a query runs, and pg-pool leaves that event to the borrower: unheard, it
+ * crashes the process (seen when Postgres was stopped under a running coordinator). Here it is
+ * heard: the failed query rejects `fn`, and the broken client is discarded instead of returned.
+ */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on("error", onError);
+  try {
+    await client.query("BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    if (!broken) await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.removeListener("error", onError);
+    client.release(broken);
+  }
 }
 
 /** Resolves true when Postgres answers a trivial query. */

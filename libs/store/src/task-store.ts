@@ -1,5 +1,6 @@
 import { TASK_STATUSES, type AttemptReport, type DispatchItem, type TaskRecord, type TaskSpec, type TaskStatus } from "@taskorch/domain";
 import type pg from "pg";
+import { inTransaction } from "./pool.js";
 import { sql, sqlForStatuses } from "./sql.js";
 
 /** Anything that runs a query: the pool, or a client inside a transaction. */
@@ -268,17 +269,12 @@ export async function admitTasks(
   /** Reserve at least one slot per queue for the oldest ready task this round. */
   ageTurn = false,
 ): Promise<DispatchItem[]> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  return inTransaction(pool, async (client) => {
     const candidates = await client.query<{ queue: string; credit: number; id: string; type: string; by_age: boolean }>({
       ...sql("TaskAdmitCandidates"),
       values: [window.workerTimeoutMs, window.factor, window.extra, maxPerQueue, ageTurn ? 1 : 0],
     });
-    if (candidates.rows.length === 0) {
-      await client.query("COMMIT");
-      return [];
-    }
+    if (candidates.rows.length === 0) return [];
     const chosen = chooseAdmissions(candidates.rows);
     const types = [...new Set(chosen.map((c) => c.type))];
     const buckets = new Map(
@@ -301,14 +297,8 @@ export async function admitTasks(
       const spendTypes = [...usedByType.keys()];
       await client.query({ ...sql("RateLimitSpend"), values: [spendTypes, spendTypes.map((t) => buckets.get(t)! - usedByType.get(t)!)] });
     }
-    await client.query("COMMIT");
     return res.rows.map(toDispatch);
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Per queue: the oldest-first share first, then by priority, no duplicates, up to the credit. */

@@ -15,6 +15,7 @@ import type { Dispatcher } from "@taskorch/bus";
 import {
   advanceSchedule,
   getTasksByIdempotencyKeys,
+  inTransaction,
   insertTasks,
   lockDueSchedules,
   nextScheduleInMs,
@@ -48,11 +49,9 @@ export class CronEnqueuer implements MaintenanceService {
 
   async runOnce(term: LeaderTerm): Promise<number> {
     const { pool, logger } = this.config;
-    const client = await pool.connect();
     const ready: DispatchItem[] = [];
     let fired = 0;
-    try {
-      await client.query("BEGIN");
+    await inTransaction(pool, async (client) => {
       const due = await lockDueSchedules(client, 100);
       for (const s of due) {
         const timing = timingOf(s);
@@ -76,13 +75,7 @@ export class CronEnqueuer implements MaintenanceService {
         if (!ok) throw new Error(`schedule ${s.id}: tick ${tick.toISOString()} could not be recorded (leadership lost?)`);
         if (!fire) logger.info({ schedule: s.id, tick: tick.toISOString(), late_ms: late }, "CronEnqueuer: skipped tick");
       }
-      await client.query("COMMIT");
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
     if (ready.length > 0) await this.config.dispatcher.dispatch(ready);
     if (fired > 0) logger.info({ fired }, "CronEnqueuer: fired schedules");
     const next = await nextScheduleInMs(pool);

@@ -6,7 +6,7 @@ import {
   type TaskRecord,
   type TaskSpec,
 } from "@taskorch/domain";
-import { deleteTasks, getTasksByIdempotencyKeys, insertTasks, type AdmissionWindow, type Pool } from "@taskorch/store";
+import { deleteTasks, getTasksByIdempotencyKeys, inTransaction, insertTasks, type AdmissionWindow, type Pool } from "@taskorch/store";
 import { metrics, type Logger } from "@taskorch/telemetry";
 
 export interface EnqueueResult {
@@ -79,9 +79,7 @@ export class Enqueuer {
       this.afterCommit(inserted);
       return inserted.map((task) => ({ task, deduplicated: false }));
     }
-    const client = await this.config.pool.connect();
-    try {
-      await client.query("BEGIN");
+    const { inserted, results, undo } = await inTransaction(this.config.pool, async (client) => {
       const inserted = await insertTasks(client, specs, this.config.window);
       const byId = new Map(inserted.map((t) => [t.id, t]));
       const missingKeys = specs.filter((s) => !byId.has(s.id) && s.idempotencyKey !== null).map((s) => s.idempotencyKey!);
@@ -109,16 +107,11 @@ export class Enqueuer {
         offset += size;
       }
       await deleteTasks(client, undo);
-      await client.query("COMMIT");
-      const undone = new Set(undo);
-      this.afterCommit(inserted.filter((t) => !undone.has(t.id)));
-      return results;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return { inserted, results, undo };
+    });
+    const undone = new Set(undo);
+    this.afterCommit(inserted.filter((t) => !undone.has(t.id)));
+    return results;
   }
 
   /** Counts and hands over what was committed: due tasks to publish, and a nudge when some wait. */

@@ -1,0 +1,67 @@
+import { createTestDatabase, type TestDatabase } from "@taskorch/testkit";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPool, inTransaction } from "./index.js";
+
+let db: TestDatabase;
+let pool: pg.Pool;
+let admin: pg.Client;
+const idleErrors: Error[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = createPool({ databaseUrl: db.url, maxConnections: 2, applicationName: "taskorch-pool-test" }, (err) => idleErrors.push(err));
+  admin = new pg.Client({ connectionString: db.url });
+  await admin.connect();
+});
+
+afterAll(async () => {
+  await admin.end();
+  await pool.end();
+  await db.drop();
+});
+
+describe("inTransaction", () => {
+  it("commits what the function did, and rolls it back when it throws", async () => {
+    await pool.query("CREATE TABLE t (n int)");
+    expect(await inTransaction(pool, async (c) => (await c.query("INSERT INTO t VALUES (1) RETURNING n")).rows[0].n)).toBe(1);
+    await expect(
+      inTransaction(pool, async (c) => {
+        await c.query("INSERT INTO t VALUES (2)");
+        throw new Error("changed my mind");
+      }),
+    ).rejects.toThrow("changed my mind");
+    expect((await pool.query("SELECT array_agg(n) AS ns FROM t")).rows[0].ns).toEqual([1]);
+  });
+
+  it("outlives its connection dying mid-transaction: the call rejects, the process goes on, the client is discarded", async () => {
+    // The server ends the backend between two statements, while no query runs: pg emits 'error'
+    // on the checked-out client, which crashes the process when nobody listens.
+    let pid = 0;
+    const failed = await inTransaction(pool, async (c) => {
+      pid = (await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+      await admin.query("SELECT pg_terminate_backend($1)", [pid]);
+      await new Promise((r) => setTimeout(r, 200));
+      await c.query("SELECT 1");
+    }).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(failed?.message).toMatch(/connection error|terminat/i);
+    // The pool goes on, on another backend: the broken client did not go back into it.
+    const again = await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    expect(again.rows[0]!.pid).not.toBe(pid);
+    expect(idleErrors).toEqual([]);
+  });
+});
+
+describe("createPool", () => {
+  it("reports an idle client's lost connection without the client object (no statements or cancel key in the logs)", async () => {
+    const { pid } = (await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!;
+    await admin.query("SELECT pg_terminate_backend($1)", [pid]);
+    for (let i = 0; i < 100 && idleErrors.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(idleErrors).toHaveLength(1);
+    expect(idleErrors[0]!.message).toMatch(/terminat/i);
+    expect(Object.keys(idleErrors[0]!)).not.toContain("client");
+  });
+});
