@@ -2,7 +2,9 @@
 -- and claimed longer than that ago), or that ran past their timeout (+ grace), go back to PENDING
 -- for the next attempt, or to DEAD_LETTER when attempts are exhausted. Leader only.
 -- Params: $1 leader_id text, $2 epoch bigint, $3 worker_timeout_ms bigint, $4 default_timeout_ms bigint,
---         $5 grace_ms bigint, $6 limit int, $7 suspect_worker_ids text[] (workers known gone: rescue at once)
+--         $5 grace_ms bigint, $6 limit int, $7 suspect_worker_ids text[] (workers known gone: rescue at once),
+--         $8 judge_silence boolean (false while heartbeats may have gone unrecorded: Postgres or NATS
+--            was out of reach, or the term is new; then a silent worker is not taken for dead)
 -- Returns: (id, type, status, attempts, reason) of each rescued task.
 -- Guards: invariants 3, 5, 6: the old attempt's late reports match no row afterwards (status changes).
 WITH orphan AS (
@@ -13,8 +15,8 @@ WITH orphan AS (
   FROM tasks t LEFT JOIN workers w ON w.id = t.worker_id
   WHERE t.status = 'running'
     AND (t.worker_id = ANY($7::text[])
-         OR (w.id IS NULL AND t.started_at < now() - $3 * interval '1 millisecond')
-         OR w.last_heartbeat < now() - $3 * interval '1 millisecond'
+         OR ($8 AND w.id IS NULL AND t.started_at < now() - $3 * interval '1 millisecond')
+         OR ($8 AND w.last_heartbeat < now() - $3 * interval '1 millisecond')
          OR t.started_at + coalesce(t.timeout_ms, $4) * interval '1 millisecond' + $5 * interval '1 millisecond' < now())
   ORDER BY t.started_at
   LIMIT $6

@@ -111,7 +111,7 @@ describe("leader-only writes are fenced by term", () => {
     await pool.query("UPDATE tasks SET dispatched_at = now() - interval '1 hour' WHERE id = $1", [q!.id]);
     await upsertWorkers(pool, [{ workerId: "gone", hostname: "h", queues: ["default"], capacity: 1, active: 0, version: "x" }], 30_000);
     await pool.query("UPDATE workers SET last_heartbeat = now() - interval '2 days' WHERE id = 'gone'");
-    const params = { workerTimeoutMs: 30_000, defaultTimeoutMs: 7_200_000, graceMs: 0, limit: 100, suspectWorkerIds: [] };
+    const params = { workerTimeoutMs: 30_000, defaultTimeoutMs: 7_200_000, graceMs: 0, limit: 100, suspectWorkerIds: [], judgeSilence: true };
     expect(await rescueOrphans(pool, old, params)).toEqual([]);
     expect(await redispatchStale(pool, old, 60_000, 100)).toEqual([]);
     expect(await deleteDeadWorkers(pool, old, 86_400_000)).toEqual([]);
@@ -119,6 +119,34 @@ describe("leader-only writes are fenced by term", () => {
     expect(rescued.map((r) => [r.taskId, r.status, r.reason])).toEqual([[t!.id, "pending", "worker lost"]]);
     expect((await redispatchStale(pool, current, 60_000, 100)).map((d) => d.taskId)).toEqual([q!.id]);
     expect(await deleteDeadWorkers(pool, current, 86_400_000)).toEqual(["gone"]);
+  });
+});
+
+describe("rescue while heartbeats may have gone unrecorded", () => {
+  it("takes no silent or unknown worker for dead, but still rescues timed-out attempts and known-gone workers", async () => {
+    const { current } = await deposedAndCurrent();
+    const [silent, unknown, timedOut, suspect] = await insertTasks(pool, [spec(), spec(), spec({ timeoutMs: 1000 }), spec()], WINDOW);
+    await claimTasks(pool, [
+      { taskId: silent!.id, attempt: 1, workerId: "silent" },
+      { taskId: unknown!.id, attempt: 1, workerId: "never-registered" },
+      { taskId: timedOut!.id, attempt: 1, workerId: "alive" },
+      { taskId: suspect!.id, attempt: 1, workerId: "gone" },
+    ]);
+    const beat = (id: string) => ({ workerId: id, hostname: "h", queues: ["default"], capacity: 1, active: 1, version: "x" });
+    await upsertWorkers(pool, [beat("silent"), beat("alive"), beat("gone")], 30_000);
+    await pool.query("UPDATE workers SET last_heartbeat = now() - interval '1 minute' WHERE id = 'silent'");
+    await pool.query("UPDATE tasks SET started_at = now() - interval '1 minute'");
+    const params = { workerTimeoutMs: 30_000, defaultTimeoutMs: 7_200_000, graceMs: 0, limit: 100, suspectWorkerIds: ["gone"] };
+
+    const blind = await rescueOrphans(pool, current, { ...params, judgeSilence: false });
+    expect(new Map(blind.map((r) => [r.taskId, r.reason]))).toEqual(
+      new Map([
+        [timedOut!.id, "attempt timed out"],
+        [suspect!.id, "worker lost"],
+      ]),
+    );
+    const seeing = await rescueOrphans(pool, current, { ...params, judgeSilence: true });
+    expect(new Set(seeing.map((r) => r.taskId))).toEqual(new Set([silent!.id, unknown!.id]));
   });
 });
 
@@ -246,7 +274,7 @@ describe("attempts are fenced", () => {
     const [t] = await insertTasks(pool, [spec({ maxAttempts: 1 })], WINDOW);
     expect(await claimTasks(pool, [{ taskId: t!.id, attempt: 1, workerId: "w" }])).toHaveLength(1);
     // The leader gives up on the run (worker presumed lost) while its handler in fact goes on.
-    const params = { workerTimeoutMs: 30_000, defaultTimeoutMs: 7_200_000, graceMs: 0, limit: 100, suspectWorkerIds: ["w"] };
+    const params = { workerTimeoutMs: 30_000, defaultTimeoutMs: 7_200_000, graceMs: 0, limit: 100, suspectWorkerIds: ["w"], judgeSilence: true };
     expect((await rescueOrphans(pool, { leaderId: "L", epoch: 1 }, params)).map((r) => r.status)).toEqual(["dead_letter"]);
     const retried = await retryTask(pool, t!.id);
     expect(retried).toMatchObject({ status: "queued", attempts: 2, maxAttempts: 2 });

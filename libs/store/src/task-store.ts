@@ -337,6 +337,12 @@ export interface RescueParams {
   limit: number;
   /** Workers known to be gone (e.g. a previous run of this single instance): rescue their tasks at once. */
   suspectWorkerIds: readonly string[];
+  /**
+   * Whether a worker silent for workerTimeoutMs (or unknown) counts as dead. Pass false while its
+   * heartbeats may not have been recorded (see the coordinator's HeartbeatSight): then only
+   * timeouts and suspects are rescued.
+   */
+  judgeSilence: boolean;
 }
 
 export interface RescuedTask {
@@ -350,7 +356,7 @@ export interface RescuedTask {
 export async function rescueOrphans(db: Queryable, term: LeaderTerm, p: RescueParams): Promise<RescuedTask[]> {
   const res = await db.query<{ id: string; type: string; status: TaskStatus; attempts: number; reason: string }>({
     ...sql("TaskRescueOrphans"),
-    values: [term.leaderId, term.epoch, p.workerTimeoutMs, p.defaultTimeoutMs, p.graceMs, p.limit, p.suspectWorkerIds],
+    values: [term.leaderId, term.epoch, p.workerTimeoutMs, p.defaultTimeoutMs, p.graceMs, p.limit, p.suspectWorkerIds, p.judgeSilence],
   });
   return res.rows.map((r) => ({ taskId: r.id, type: r.type, status: r.status, attempts: r.attempts, reason: r.reason }));
 }

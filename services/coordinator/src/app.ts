@@ -7,6 +7,7 @@ import { metrics, type HealthCheck, type Logger } from "@taskorch/telemetry";
 import { coordinatorService } from "./grpc/coordinator-handler.js";
 import { Elector } from "./leadership/elector.js";
 import { Maintainer } from "./maintenance/maintainer.js";
+import { HeartbeatSight } from "./maintenance/heartbeat-sight.js";
 import { OrphanRescuer } from "./maintenance/orphan-rescuer.js";
 import { QueueGaugeReporter } from "./maintenance/queue-gauge-reporter.js";
 import { Admitter } from "./maintenance/admitter.js";
@@ -90,7 +91,11 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
           : [];
       // Capacity gained is the same news as capacity freed: whichever replica is the leader wakes.
       const nudger = new AdmissionNudger(nc, subjects.capacityEvents);
-      recorder = new HeartbeatRecorder(nc, subjects, pool, config.workerTimeoutMs, () => nudger.nudge("room"), log);
+      // Whether the leader may take a silent worker for dead: not while heartbeats could not be
+      // recorded (Postgres or NATS out of reach, a failed write) and for a heartbeat interval after.
+      const sight = new HeartbeatSight(HeartbeatSight.windowFor(config.heartbeatIntervalMs, config.workerTimeoutMs));
+      watchNatsForSight(nc, sight);
+      recorder = new HeartbeatRecorder(nc, subjects, pool, config.workerTimeoutMs, () => nudger.nudge("room"), log, () => sight.lose("recording heartbeats failed"));
       recorder.start();
       const window = { workerTimeoutMs: config.workerTimeoutMs, factor: config.admissionWindowFactor, extra: config.admissionWindowExtra };
       const admitter = new Admitter({ pool, dispatcher, logger: log, intervalMs: config.claimIntervalMs, window });
@@ -107,6 +112,7 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
             rescueIntervalMs: Math.min(RESCUE_INTERVAL_MS, config.cleanupIntervalMs),
             redispatchIntervalMs: config.cleanupIntervalMs,
             suspectWorkerIds: suspects,
+            sight,
             announceFunc: announce,
             readyFunc: () => maintainer?.wake("Admitter"),
           }),
@@ -195,4 +201,14 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
       await pool?.end().catch(() => undefined);
     },
   };
+}
+
+/** A disconnected NATS delivers no heartbeats: the leader is blind to them until it reconnects. */
+function watchNatsForSight(nc: NatsConnection, sight: HeartbeatSight): void {
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") sight.natsLost();
+      else if (s.type === "reconnect") sight.natsRegained();
+    }
+  })();
 }

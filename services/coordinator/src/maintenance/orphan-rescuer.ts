@@ -1,6 +1,7 @@
 import type { Dispatcher } from "@taskorch/bus";
 import { redispatchStale, rescueOrphans, type LeaderTerm, type Pool } from "@taskorch/store";
 import { metrics, type Logger } from "@taskorch/telemetry";
+import type { HeartbeatSight } from "./heartbeat-sight.js";
 import type { MaintenanceService } from "./maintainer.js";
 
 export interface OrphanRescuerConfig {
@@ -16,6 +17,8 @@ export interface OrphanRescuerConfig {
   redispatchIntervalMs: number;
   /** Workers known to be gone at start (single-instance restart): their tasks are rescued at once. */
   suspectWorkerIds: string[];
+  /** Whether a silent worker may be taken for dead now (see HeartbeatSight). */
+  sight: HeartbeatSight;
   announceFunc: (finishedTaskIds: string[]) => void;
   /** Called when tasks went back to PENDING, so the Admitter runs them now rather than at its next tick. */
   readyFunc: () => void;
@@ -32,13 +35,17 @@ const TIMEOUT_GRACE_MS = 5000;
  *   attempts are exhausted. The old attempt's late reports then match no row.
  * - QUEUED with no claim for DISPATCH_TIMEOUT (a lost NATS message, a purged stream): published
  *   again (invariant 2).
- * Liveness is judged by the database clock in the statement itself.
+ * Liveness is judged by the database clock in the statement itself, and silence only while the
+ * heartbeats could be recorded (HeartbeatSight): after Postgres or NATS was out of reach, or at the
+ * start of a term, a silent worker is given one heartbeat interval to be heard from.
  */
 export class OrphanRescuer implements MaintenanceService {
   readonly name = "OrphanRescuer";
   readonly retryAfterMs: number;
   private lastRedispatch = 0;
   private suspects: string[];
+  /** Why silence was last not judged (logged once per stretch), or undefined while it is judged. */
+  private deferredFor: string | undefined;
 
   constructor(private readonly config: OrphanRescuerConfig) {
     this.retryAfterMs = config.rescueIntervalMs;
@@ -46,15 +53,32 @@ export class OrphanRescuer implements MaintenanceService {
   }
 
   async runOnce(term: LeaderTerm): Promise<number> {
-    const { pool, logger } = this.config;
+    try {
+      return await this.rescue(term);
+    } catch (err) {
+      this.config.sight.lose("a rescue round failed");
+      throw err;
+    }
+  }
+
+  onStop(): void {
+    this.config.sight.lose("the leader's term has just begun");
+  }
+
+  private async rescue(term: LeaderTerm): Promise<number> {
+    const { pool, logger, sight } = this.config;
     const limit = this.config.batchSize ?? 1000;
+    const judgeSilence = sight.canJudgeSilence();
+    this.logSight(judgeSilence);
     const rescued = await rescueOrphans(pool, term, {
       workerTimeoutMs: this.config.workerTimeoutMs,
       defaultTimeoutMs: this.config.defaultTaskTimeoutMs,
       graceMs: TIMEOUT_GRACE_MS,
       limit,
       suspectWorkerIds: this.suspects,
+      judgeSilence,
     });
+    sight.seen();
     if (rescued.length < limit) this.suspects = [];
     if (rescued.length > 0) {
       const dead = rescued.filter((r) => r.status === "dead_letter");
@@ -76,5 +100,15 @@ export class OrphanRescuer implements MaintenanceService {
       }
     }
     return rescued.length === limit ? 0 : this.config.rescueIntervalMs;
+  }
+
+  private logSight(judgeSilence: boolean): void {
+    const why = judgeSilence ? undefined : this.config.sight.whyBlind();
+    if (why !== undefined && this.deferredFor === undefined) {
+      this.config.logger.info({ reason: why }, "OrphanRescuer: not taking silent workers for dead until their heartbeats can have been recorded again");
+    } else if (why === undefined && this.deferredFor !== undefined) {
+      this.config.logger.info("OrphanRescuer: judging workers by their heartbeats again");
+    }
+    this.deferredFor = why;
   }
 }

@@ -30,6 +30,8 @@ export class HeartbeatRecorder {
     private readonly workerTimeoutMs: number,
     private readonly capacityFunc: () => void,
     private readonly logger: Logger,
+    /** Called when a write fails: heartbeats went unrecorded, so silence proves nothing for a while. */
+    private readonly onFailureFunc: () => void = () => {},
   ) {
     this.committer = new GroupCommitter({
       maxBatch: 1000,
@@ -66,7 +68,10 @@ export class HeartbeatRecorder {
               version: hb.version.slice(0, 64),
             },
           ])
-          .catch((e: unknown) => this.logger.warn({ err: e }, "HeartbeatRecorder: recording heartbeats failed"));
+          .catch((e: unknown) => {
+            this.onFailureFunc();
+            this.logger.warn({ err: e }, "HeartbeatRecorder: recording heartbeats failed");
+          });
       },
     });
   }
