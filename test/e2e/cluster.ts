@@ -46,6 +46,8 @@ export interface ClusterOptions {
   workerEnv?: Record<string, string>;
   coordinators?: number;
   workers?: number;
+  /** Postgres to create the cluster's database on (default: the test server). */
+  postgresAdminUrl?: string;
 }
 
 /** The id a service process logs as worker_id (its node id). */
@@ -56,7 +58,7 @@ export function nodeIdOf(p: ServiceProcess): string {
 
 /** scheduler + coordinator(s) + worker(s) as separate processes, on a database and NATS prefix of their own. */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
-  const db = await createTestDatabase();
+  const db = await createTestDatabase(options.postgresAdminUrl);
   const nats = createTestNats();
   const env = { DATABASE_URL: db.url, NATS_URL: nats.url, NATS_PREFIX: nats.prefix, ...FAST_ENV, ...options.env };
   const workerEnv = options.workerEnv ?? {};

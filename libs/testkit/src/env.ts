@@ -19,20 +19,23 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, empty database for one suite; drop() removes it (even with open connections). */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A fresh, empty database for one suite; drop() removes it (even with open connections). On the
+ * test server unless `adminUrl` names another (e.g. a ThrowawayPostgres).
+ */
+export async function createTestDatabase(adminUrl = TEST_DATABASE_ADMIN_URL): Promise<TestDatabase> {
   const name = uniqueName("taskorch_test");
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_ADMIN_URL });
+  const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const url = new URL(TEST_DATABASE_ADMIN_URL);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     name,
     async drop() {
-      const c = new pg.Client({ connectionString: TEST_DATABASE_ADMIN_URL });
+      const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();

@@ -5,3 +5,4 @@ export * from "./metrics.js";
 export * from "./otlp-receiver.js";
 export * from "./pki.js";
 export * from "./nats-server.js";
+export * from "./postgres-server.js";
