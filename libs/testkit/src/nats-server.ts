@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +15,8 @@ export interface ThrowawayNats {
   output(): string;
   /** SIGKILL: NATS gone at once, as in a crash (stop() still removes its store). */
   kill(): void;
+  /** Starts it again after kill(), on the same port with the same store (streams kept). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -28,25 +30,33 @@ export async function startThrowawayNats(config = ""): Promise<ThrowawayNats> {
   const port = await freePort();
   const file = join(dir, "nats.conf");
   writeFileSync(file, `host: 127.0.0.1\nport: ${port}\njetstream { store_dir: "${join(dir, "js")}" }\n${config}\n`);
-  const child = spawn(NATS_SERVER_BIN, ["-c", file], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
-  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let child: ChildProcess;
+  let exited: Promise<void>;
   let done = false;
-  void exited.then(() => (done = true));
-  try {
-    await eventually(
-      () => {
-        if (done) throw new Error(`nats-server exited:\n${out}`);
-        return out.includes("Server is ready");
-      },
-      { timeoutMs: 10_000, what: "nats-server ready" },
-    );
-  } catch (err) {
-    child.kill("SIGKILL");
-    throw err;
-  }
+  const launch = async () => {
+    const proc = spawn(NATS_SERVER_BIN, ["-c", file], { stdio: ["ignore", "pipe", "pipe"] });
+    child = proc;
+    done = false;
+    const before = out.length;
+    proc.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    proc.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+    exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+    void exited.then(() => (done = true));
+    try {
+      await eventually(
+        () => {
+          if (done) throw new Error(`nats-server exited:\n${out}`);
+          return out.slice(before).includes("Server is ready");
+        },
+        { timeoutMs: 10_000, what: "nats-server ready" },
+      );
+    } catch (err) {
+      proc.kill("SIGKILL");
+      throw err;
+    }
+  };
+  await launch();
   return {
     port,
     url: `nats://127.0.0.1:${port}`,
@@ -54,6 +64,13 @@ export async function startThrowawayNats(config = ""): Promise<ThrowawayNats> {
     output: () => out,
     kill() {
       if (!done) child.kill("SIGKILL");
+    },
+    async restart() {
+      if (!done) {
+        child.kill("SIGKILL");
+        await exited;
+      }
+      await launch();
     },
     async stop() {
       if (!done) {

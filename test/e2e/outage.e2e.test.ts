@@ -1,0 +1,116 @@
+/**
+ * Postgres or NATS goes away under a running cluster (a crash: `pg_ctl stop -m immediate`, SIGKILL
+ * of nats-server) for longer than WORKER_TIMEOUT, and comes back. Nothing is restarted: the
+ * services must ride it out.
+ *
+ * What must hold: enqueues fail at once with UNAVAILABLE while Postgres is gone (nothing
+ * half-written), every task accepted before runs to completion afterwards, and the workers that
+ * kept running their tasks through the outage are not taken for dead because their heartbeats
+ * could not be recorded: each task succeeds in its first attempt, run once.
+ */
+import { status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
+import { TaskStatus } from "@taskorch/proto";
+import { eventually, startThrowawayNats, startThrowawayPostgres, type ThrowawayNats, type ThrowawayPostgres } from "@taskorch/testkit";
+import { afterEach, describe, expect, it } from "vitest";
+import { startCluster, type Cluster } from "./cluster.js";
+
+const base = { queue: "", priority: 0, idempotencyKey: "", runAt: undefined, delay: undefined, timeout: undefined, payload: undefined } as const;
+/**
+ * Heartbeats far apart against the leader's election retry (LEADER_TERM/3 = 1 s), so that after
+ * the outage the new term's first rescue round usually comes before any heartbeat is recorded
+ * again: the moment a leader that judged silence by the stale table would take every worker for dead.
+ */
+const HEARTBEAT_INTERVAL_MS = 4000;
+const WORKER_TIMEOUT_MS = 5000;
+
+let c: Cluster | undefined;
+let pg: ThrowawayPostgres | undefined;
+let nats: ThrowawayNats | undefined;
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === "fail" && c) console.error(await c.diagnostics().catch((e: unknown) => `no diagnostics: ${String(e)}`));
+  await c?.teardown();
+  c = undefined;
+  await pg?.stop();
+  pg = undefined;
+  await nats?.stop();
+  nats = undefined;
+});
+
+const outageEnv = { HEARTBEAT_INTERVAL: `${HEARTBEAT_INTERVAL_MS}ms`, WORKER_TIMEOUT: `${WORKER_TIMEOUT_MS}ms` };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Tasks that run across the whole outage, all running when it resolves. */
+async function longRunningTasks(cluster: Cluster): Promise<string[]> {
+  const { tasks } = await cluster.api.enqueueTasks({ tasks: Array.from({ length: 5 }, () => ({ ...base, type: "example.sleep", payload: { ms: 16_000 } })) });
+  const ids = tasks.map((t) => t.id);
+  await eventually(async () => Number((await cluster.sql.query("SELECT count(*) AS n FROM tasks WHERE id = ANY($1) AND status = 'running'", [ids])).rows[0].n) === 5, { what: "all 5 running" });
+  // A settled cluster: the leader judges workers by their heartbeats (a heartbeat interval after its term began).
+  await eventually(() => cluster.coordinator.output().includes("judging workers by their heartbeats again"), { timeoutMs: 15_000, what: "the leader judging heartbeats" });
+  return ids;
+}
+
+/** Every task succeeded in its first attempt, and nothing else was rescued once the leader judged silence again. */
+async function expectRunOnce(cluster: Cluster, ids: string[], leaderLogBefore: number): Promise<void> {
+  for (const id of ids) {
+    const r = await cluster.api.waitTask({ id, timeout: { seconds: 30, nanos: 0 } });
+    expect(r.task?.status).toBe(TaskStatus.TASK_STATUS_SUCCEEDED);
+    // Not taken from its live worker and run again: one attempt, and no error on record.
+    expect(r.task?.attempts).toBe(1);
+    expect(r.task?.lastError ?? "").toBe("");
+  }
+  const since = () => cluster.coordinator.output().slice(leaderLogBefore);
+  expect(since()).toMatch(/not taking silent workers for dead until their heartbeats can have been recorded again/);
+  await eventually(() => since().includes("judging workers by their heartbeats again"), { timeoutMs: 15_000, what: "the leader judging heartbeats again" });
+  const rescued = await cluster.sql.query("SELECT count(*) AS n FROM tasks WHERE attempts > 1 OR last_error IS NOT NULL");
+  expect(Number(rescued.rows[0].n)).toBe(0);
+}
+
+describe("Postgres goes away and comes back", () => {
+  it("running tasks stay with their live workers, enqueues fail UNAVAILABLE meanwhile, and every accepted task succeeds once", async () => {
+    pg = await startThrowawayPostgres();
+    c = await startCluster({ postgresAdminUrl: pg.adminUrl, workers: 1, env: outageEnv });
+    const processes = [c.scheduler, ...c.coordinators, ...c.workers];
+    const ids = await longRunningTasks(c);
+
+    const leaderLogBefore = c.coordinator.output().length;
+    await pg.crash();
+    const refused = (await c.api.enqueueTask({ ...base, type: "example.noop" }).then(
+      () => undefined,
+      (e: ServiceError) => e,
+    )) as ServiceError | undefined;
+    expect(refused?.code).toBe(grpcStatus.UNAVAILABLE);
+    expect(refused?.details).toMatch(/database is unavailable/);
+    // Longer than WORKER_TIMEOUT: every worker's last recorded heartbeat is older than that when it is back.
+    await sleep(WORKER_TIMEOUT_MS + 1500);
+    await pg.start();
+
+    // Accepting again without a restart of anything.
+    const after = await eventually(() => c!.api.enqueueTask({ ...base, type: "example.noop" }).catch(() => undefined), { timeoutMs: 30_000, what: "an enqueue accepted again" });
+    const done = await c.api.waitTask({ id: after.task!.id, timeout: { seconds: 30, nanos: 0 } });
+    expect(done.task?.status).toBe(TaskStatus.TASK_STATUS_SUCCEEDED);
+    await expectRunOnce(c, ids, leaderLogBefore);
+    expect(processes.every((p) => p.child.exitCode === null && p.child.signalCode === null)).toBe(true);
+  });
+});
+
+describe("NATS goes away and comes back", () => {
+  it("running tasks stay with their live workers, and every task succeeds once", async () => {
+    nats = await startThrowawayNats();
+    c = await startCluster({ workers: 1, env: { ...outageEnv, NATS_URL: nats.url } });
+    const processes = [c.scheduler, ...c.coordinators, ...c.workers];
+    const ids = await longRunningTasks(c);
+
+    const leaderLogBefore = c.coordinator.output().length;
+    nats.kill();
+    // Longer than WORKER_TIMEOUT without a heartbeat reaching the workers table; Postgres stays up.
+    await sleep(WORKER_TIMEOUT_MS + 1500);
+    await nats.restart();
+
+    await expectRunOnce(c, ids, leaderLogBefore);
+    // And new work flows again.
+    const after = await eventually(() => c!.api.enqueueTask({ ...base, type: "example.noop" }).catch(() => undefined), { timeoutMs: 30_000, what: "an enqueue accepted" });
+    const done = await c.api.waitTask({ id: after.task!.id, timeout: { seconds: 30, nanos: 0 } });
+    expect(done.task?.status).toBe(TaskStatus.TASK_STATUS_SUCCEEDED);
+    expect(processes.every((p) => p.child.exitCode === null && p.child.signalCode === null)).toBe(true);
+  });
+});
