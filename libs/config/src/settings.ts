@@ -96,7 +96,7 @@ export const SETTINGS = {
   workerQueues: setting("WORKER_QUEUES", "default", "Comma-separated queues this worker serves (like celery -Q).", queueList),
   claimIntervalMs: setting("CLAIM_INTERVAL", "1s", "How often due tasks (delayed, retries) are promoted to their queues.", duration),
   shutdownTimeoutMs: setting("SHUTDOWN_TIMEOUT", "30s", "Grace period to wait for in-flight tasks during shutdown.", duration),
-  heartbeatIntervalMs: setting("HEARTBEAT_INTERVAL", "10s", "How often workers send heartbeats.", duration),
+  heartbeatIntervalMs: setting("HEARTBEAT_INTERVAL", "10s", "How often workers send heartbeats. Set the same value on coordinators: after Postgres or NATS was out of reach, and at the start of a term, the leader waits this long plus a second before taking a silent worker for dead.", duration),
   workerTimeoutMs: setting("WORKER_TIMEOUT", "30s", "Consider a worker dead after this long without a heartbeat.", duration),
   leaderTermMs: setting("LEADER_TERM", "30s", "Duration of the leader election lease.", duration),
   cleanupIntervalMs: setting("CLEANUP_INTERVAL", "1m", "How often the leader runs maintenance (orphan recovery, cleanup).", duration),
