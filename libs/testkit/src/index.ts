@@ -6,3 +6,4 @@ export * from "./otlp-receiver.js";
 export * from "./pki.js";
 export * from "./nats-server.js";
 export * from "./postgres-server.js";
+export * from "./tcp-proxy.js";

@@ -95,7 +95,15 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
       // recorded (Postgres or NATS out of reach, a failed write) and for a heartbeat interval after.
       const sight = new HeartbeatSight(HeartbeatSight.windowFor(config.heartbeatIntervalMs, config.workerTimeoutMs));
       watchNatsForSight(nc, sight);
-      recorder = new HeartbeatRecorder(nc, subjects, pool, config.workerTimeoutMs, () => nudger.nudge("room"), log, () => sight.lose("recording heartbeats failed"));
+      recorder = new HeartbeatRecorder({
+        nc,
+        subjects,
+        pool,
+        workerTimeoutMs: config.workerTimeoutMs,
+        capacityFunc: () => nudger.nudge("room"),
+        gapFunc: (reason) => sight.lose(reason),
+        logger: log,
+      });
       recorder.start();
       const window = { workerTimeoutMs: config.workerTimeoutMs, factor: config.admissionWindowFactor, extra: config.admissionWindowExtra };
       const admitter = new Admitter({ pool, dispatcher, logger: log, intervalMs: config.claimIntervalMs, window });

@@ -1,13 +1,30 @@
 import { GroupCommitter } from "@taskorch/domain";
 import type { NatsConnection, Subjects } from "@taskorch/bus";
 import { Heartbeat } from "@taskorch/proto";
-import { upsertWorkers, type Pool, type WorkerHeartbeat } from "@taskorch/store";
+import { pingDatabase, upsertWorkers, type Pool, type WorkerHeartbeat } from "@taskorch/store";
 import type { Logger } from "@taskorch/telemetry";
 import type { Subscription } from "@nats-io/transport-node";
 
 /** Queue group of all coordinators: each heartbeat is recorded once, by whichever replica gets it. */
 const QUEUE_GROUP = "taskorch-coordinator";
 const MAX_ID_LENGTH = 256;
+/** How often a recorder that stepped out of the queue group asks Postgres whether it answers again. */
+const PROBE_INTERVAL_MS = 250;
+
+export interface HeartbeatRecorderConfig {
+  nc: NatsConnection;
+  subjects: Subjects;
+  pool: Pool;
+  workerTimeoutMs: number;
+  /** Called after a write that added capacity. */
+  capacityFunc: () => void;
+  /**
+   * Called when this replica stops or resumes recording: heartbeats may have gone unrecorded
+   * around that moment, so silence proves nothing for a while (HeartbeatSight).
+   */
+  gapFunc: (reason: string) => void;
+  logger: Logger;
+}
 
 /**
  * Records workers' heartbeats (`<prefix>.heartbeats`) in the workers table, batched: heartbeats
@@ -18,65 +35,96 @@ const MAX_ID_LENGTH = 256;
  * queues) calls `capacityFunc` after the write: a backlog waiting for room can move now rather
  * than at the leader's next CLAIM_INTERVAL (measured: a worker joining a 20,000-task backlog got its
  * first task ~0.9 s after registering, with the default interval of 1 s).
+ *
+ * A replica that cannot write steps out of the queue group and publishes the heartbeats it could
+ * not record again, so that a replica that can write records them: otherwise a coordinator cut off
+ * from Postgres would swallow its share of every worker's heartbeats, and the leader would take
+ * live workers for dead. It steps back in once Postgres answers it again.
  */
 export class HeartbeatRecorder {
   private sub: Subscription | undefined;
   private readonly committer: GroupCommitter<WorkerHeartbeat, true>;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
-  constructor(
-    private readonly nc: NatsConnection,
-    private readonly subjects: Subjects,
-    private readonly pool: Pool,
-    private readonly workerTimeoutMs: number,
-    private readonly capacityFunc: () => void,
-    private readonly logger: Logger,
-    /** Called when a write fails: heartbeats went unrecorded, so silence proves nothing for a while. */
-    private readonly onFailureFunc: () => void = () => {},
-  ) {
+  constructor(private readonly config: HeartbeatRecorderConfig) {
     this.committer = new GroupCommitter({
       maxBatch: 1000,
       maxInFlight: 1,
       flushFunc: async (beats) => {
-        const grown = await upsertWorkers(this.pool, beats, this.workerTimeoutMs);
-        if (grown.length > 0) this.capacityFunc();
+        const grown = await upsertWorkers(config.pool, beats, config.workerTimeoutMs);
+        if (grown.length > 0) config.capacityFunc();
         return beats.map(() => true as const);
       },
     });
   }
 
+  /** Whether this replica takes heartbeats from the queue group now. */
+  get recording(): boolean {
+    return this.sub !== undefined;
+  }
+
   start(): void {
-    this.sub = this.nc.subscribe(this.subjects.heartbeats, {
+    this.stopped = false;
+    this.sub = this.config.nc.subscribe(this.config.subjects.heartbeats, {
       queue: QUEUE_GROUP,
       callback: (err, msg) => {
-        if (err) return;
-        let hb: Heartbeat;
-        try {
-          hb = Heartbeat.decode(msg.data);
-        } catch (e) {
-          this.logger.warn({ err: e }, "HeartbeatRecorder: dropped malformed heartbeat");
-          return;
-        }
-        if (hb.workerId === "" || hb.workerId.length > MAX_ID_LENGTH) return;
-        this.committer
-          .submit([
-            {
-              workerId: hb.workerId,
-              hostname: hb.hostname.slice(0, MAX_ID_LENGTH),
-              queues: hb.queues.slice(0, 100).map((q) => q.slice(0, 64)),
-              capacity: Math.max(0, Math.min(hb.capacity, 1_000_000)),
-              active: Math.max(0, Math.min(hb.active, 1_000_000)),
-              version: hb.version.slice(0, 64),
-            },
-          ])
-          .catch((e: unknown) => {
-            this.onFailureFunc();
-            this.logger.warn({ err: e }, "HeartbeatRecorder: recording heartbeats failed");
-          });
+        if (!err) this.record(msg.data);
       },
     });
   }
 
+  private record(data: Uint8Array): void {
+    let hb: Heartbeat;
+    try {
+      hb = Heartbeat.decode(data);
+    } catch (e) {
+      this.config.logger.warn({ err: e }, "HeartbeatRecorder: dropped malformed heartbeat");
+      return;
+    }
+    if (hb.workerId === "" || hb.workerId.length > MAX_ID_LENGTH) return;
+    this.committer
+      .submit([
+        {
+          workerId: hb.workerId,
+          hostname: hb.hostname.slice(0, MAX_ID_LENGTH),
+          queues: hb.queues.slice(0, 100).map((q) => q.slice(0, 64)),
+          capacity: Math.max(0, Math.min(hb.capacity, 1_000_000)),
+          active: Math.max(0, Math.min(hb.active, 1_000_000)),
+          version: hb.version.slice(0, 64),
+        },
+      ])
+      .catch((e: unknown) => this.handOff(data, e));
+  }
+
+  /** A write failed: leave the queue group, and give the heartbeat to a replica that can write it. */
+  private handOff(data: Uint8Array, err: unknown): void {
+    if (this.sub) {
+      this.config.logger.warn({ err }, "HeartbeatRecorder: recording heartbeats failed; leaving them to the other coordinators until Postgres answers again");
+      this.config.gapFunc("recording heartbeats failed");
+      // Unsubscribed at once (not drained): heartbeats already delivered here fail and come back too.
+      this.sub.unsubscribe();
+      this.sub = undefined;
+      this.probeTimer = setInterval(() => void this.probe(), PROBE_INTERVAL_MS);
+    }
+    // Once this replica has left the group the server hands the message to another one, if any.
+    if (!this.stopped) this.config.nc.publish(this.config.subjects.heartbeats, data);
+  }
+
+  private async probe(): Promise<void> {
+    if (this.stopped || this.sub) return;
+    if (!(await pingDatabase(this.config.pool).catch(() => false))) return;
+    if (this.stopped || this.sub) return;
+    clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
+    this.config.logger.info("HeartbeatRecorder: Postgres answers again; recording heartbeats");
+    this.config.gapFunc("recording heartbeats resumed");
+    this.start();
+  }
+
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.probeTimer);
     await this.sub?.drain().catch(() => undefined);
   }
 }
