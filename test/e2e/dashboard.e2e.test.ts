@@ -281,6 +281,7 @@ describe.skipIf(SKIP)("dashboard in a real browser", () => {
 describe.skipIf(SKIP)("dashboard with API tokens", () => {
   const VIEWER = "viewer-token-for-the-dashboard-e2e";
   const ONCALL = "oncall-token-for-the-dashboard-e2e";
+  let startDashboard: () => Promise<void>;
   let c: Cluster;
   let dir: string;
   let oncall: TaskorchClient;
@@ -299,11 +300,14 @@ describe.skipIf(SKIP)("dashboard with API tokens", () => {
     oncall = new TaskorchClient({ address: `127.0.0.1:${c.scheduler.grpcPort}`, coordinatorAddress: `127.0.0.1:${c.coordinator.grpcPort}`, token: ONCALL });
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    dash = spawn(process.execPath, [DASHBOARD_MAIN], {
-      env: { PATH: process.env.PATH ?? "", SCHEDULER_ADDR: `127.0.0.1:${c.scheduler.grpcPort}`, COORDINATOR_ADDR: `127.0.0.1:${c.coordinator.grpcPort}`, DASHBOARD_PORT: String(port), DASHBOARD_POLL_INTERVAL: "500ms" },
-      stdio: "ignore",
-    });
-    await eventually(async () => (await fetch(`${base}/health`).catch(() => undefined))?.ok, { timeoutMs: 30_000, what: "dashboard healthy" });
+    startDashboard = async () => {
+      dash = spawn(process.execPath, [DASHBOARD_MAIN], {
+        env: { PATH: process.env.PATH ?? "", SCHEDULER_ADDR: `127.0.0.1:${c.scheduler.grpcPort}`, COORDINATOR_ADDR: `127.0.0.1:${c.coordinator.grpcPort}`, DASHBOARD_PORT: String(port), DASHBOARD_POLL_INTERVAL: "500ms" },
+        stdio: "ignore",
+      });
+      await eventually(async () => (await fetch(`${base}/health`).catch(() => undefined))?.ok, { timeoutMs: 30_000, what: "dashboard healthy" });
+    };
+    await startDashboard();
     context = await chromium.launchPersistentContext(join(dir, "chromium"), {
       executablePath: CHROMIUM,
       headless: true,
@@ -380,6 +384,19 @@ describe.skipIf(SKIP)("dashboard with API tokens", () => {
     expect((await oncall.get(task.id)).status).toBe("canceled");
     // The overview's workers and leader need operate too: with the on-call token they are there.
     await page.goto(`${base}/#/`);
+    await page.locator('[data-testid="leader"]').getByText(/epoch \d+/).waitFor();
+  });
+
+  it("signs in again without a reload after the dashboard restarted and forgot the session", async () => {
+    // Signed in with the on-call token (above). A restart (a rolling deploy) loses every session.
+    dash.kill("SIGTERM");
+    await new Promise((r) => dash.once("exit", r));
+    await startDashboard();
+    // The live stream reconnects on its own, without a token now, and the dialog comes back.
+    const dialog = page.getByRole("dialog", { name: "API token" });
+    await dialog.waitFor({ timeout: 30_000 });
+    // The page's CSRF token belongs to the lost session: the sign-in renews it and goes through.
+    await signIn(dialog, ONCALL);
     await page.locator('[data-testid="leader"]').getByText(/epoch \d+/).waitFor();
   });
 });

@@ -47,7 +47,29 @@ export async function get<T>(path: string, params: Record<string, string | undef
   return parse<T>(await fetch(`/api${path}${qs ? `?${qs}` : ""}`, { credentials: "same-origin", headers: { accept: "application/json" } }), version);
 }
 
+/** Fetches a fresh session (set by the app: it also repaints what depends on the session). */
+let renewSession: (() => Promise<void>) | undefined;
+
+export function onStaleSession(fn: () => Promise<void>): void {
+  renewSession = fn;
+}
+
+/**
+ * POSTs; when the dashboard no longer knows the session (it restarted, or the session idled out),
+ * the server refuses the CSRF token and did nothing, so the session is renewed and the POST sent
+ * once more.
+ */
 export async function post<T>(path: string, body: unknown = {}): Promise<T> {
+  try {
+    return await postOnce<T>(path, body);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === "CSRF") || !renewSession) throw err;
+    await renewSession();
+    return postOnce<T>(path, body);
+  }
+}
+
+async function postOnce<T>(path: string, body: unknown): Promise<T> {
   const version = sessionVersion;
   return parse<T>(
     await fetch(`/api${path}`, {

@@ -3,7 +3,7 @@
  * and keyboard shortcuts. Compiled by tsc into dist/public and loaded as an ES module; nothing comes
  * from the network but this dashboard's own API.
  */
-import { ApiError, describeError, get, isFromOldSession, post, setSession } from "./api.js";
+import { ApiError, describeError, get, isFromOldSession, onStaleSession, post, setSession } from "./api.js";
 import type { Overview, SessionJson } from "./api-types.js";
 import { $, h, replace } from "./dom.js";
 import { overviewPage, schedulesPage, taskDetailPage, taskListPage, workersPage, type Ctx, type Page } from "./pages.js";
@@ -193,6 +193,7 @@ async function start(): Promise<void> {
   ($("#token-form") as HTMLFormElement).addEventListener("submit", (e) => void signIn(e));
   $("#token-cancel").addEventListener("click", () => ($("#token-dialog") as HTMLDialogElement).close());
   keyboard();
+  onStaleSession(loadSession);
   try {
     await loadSession();
   } catch (err) {
