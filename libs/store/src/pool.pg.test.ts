@@ -40,8 +40,12 @@ describe("inTransaction", () => {
     let pid = 0;
     const failed = await inTransaction(pool, async (c) => {
       pid = (await c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+      // Awaited on the connection under the client, not on the client's 'error' (a listener there
+      // would hear the event this test is about): the FATAL message, and with it the client's
+      // 'error', comes before the socket's end.
+      const ended = new Promise((r) => (c as unknown as { connection: NodeJS.EventEmitter }).connection.once("end", r));
       await admin.query("SELECT pg_terminate_backend($1)", [pid]);
-      await new Promise((r) => setTimeout(r, 200));
+      await ended;
       await c.query("SELECT 1");
     }).then(
       () => undefined,
