@@ -6,7 +6,8 @@
  * What must hold: enqueues fail at once with UNAVAILABLE while Postgres is gone (nothing
  * half-written), every task accepted before runs to completion afterwards, and the workers that
  * kept running their tasks through the outage are not taken for dead because their heartbeats
- * could not be recorded: each task succeeds in its first attempt, run once.
+ * could not be recorded, nor a task that finished in the outage for timed out because its report
+ * could not be: each task succeeds in its first attempt, run once.
  */
 import { status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { TaskStatus } from "@taskorch/proto";
@@ -45,8 +46,16 @@ async function longRunningTasks(cluster: Cluster): Promise<string[]> {
   const ids = tasks.map((t) => t.id);
   await eventually(async () => Number((await cluster.sql.query("SELECT count(*) AS n FROM tasks WHERE id = ANY($1) AND status = 'running'", [ids])).rows[0].n) === 5, { what: "all 5 running" });
   // A settled cluster: the leader judges workers by their heartbeats (a heartbeat interval after its term began).
-  await eventually(() => cluster.coordinator.output().includes("judging workers by their heartbeats again"), { timeoutMs: 15_000, what: "the leader judging heartbeats" });
+  await eventually(() => cluster.coordinator.output().includes("judging workers by their heartbeats and attempts by their timeouts again"), { timeoutMs: 15_000, what: "the leader judging heartbeats" });
   return ids;
+}
+
+/** A task of 1 s with a timeout of 1.5 s, running when this returns. */
+async function reportDuringOutage(cluster: Cluster): Promise<string> {
+  const { task } = await cluster.api.enqueueTask({ ...base, type: "example.sleep", payload: { ms: 1000 }, timeout: { seconds: 1, nanos: 500_000_000 } });
+  const id = task!.id;
+  await eventually(async () => (await cluster.sql.query("SELECT status FROM tasks WHERE id = $1", [id])).rows[0].status === "running", { intervalMs: 10, what: "the short task running" });
+  return id;
 }
 
 /** Every task succeeded in its first attempt, and nothing else was rescued once the leader judged silence again. */
@@ -59,8 +68,8 @@ async function expectRunOnce(cluster: Cluster, ids: string[], leaderLogBefore: n
     expect(r.task?.lastError ?? "").toBe("");
   }
   const since = () => cluster.coordinator.output().slice(leaderLogBefore);
-  expect(since()).toMatch(/not taking silent workers for dead until their heartbeats can have been recorded again/);
-  await eventually(() => since().includes("judging workers by their heartbeats again"), { timeoutMs: 15_000, what: "the leader judging heartbeats again" });
+  expect(since()).toMatch(/taking no silent worker for dead and no attempt past its timeout for lost until heartbeats and reports can have been recorded again/);
+  await eventually(() => since().includes("judging workers by their heartbeats and attempts by their timeouts again"), { timeoutMs: 15_000, what: "the leader judging heartbeats again" });
   const rescued = await cluster.sql.query("SELECT count(*) AS n FROM tasks WHERE attempts > 1 OR last_error IS NOT NULL");
   expect(Number(rescued.rows[0].n)).toBe(0);
 }
@@ -71,6 +80,11 @@ describe("Postgres goes away and comes back", () => {
     c = await startCluster({ postgresAdminUrl: pg.adminUrl, workers: 1, env: outageEnv });
     const processes = [c.scheduler, ...c.coordinators, ...c.workers];
     const ids = await longRunningTasks(c);
+
+    // And one that finishes early in the outage, its report waiting in JetStream, while its timeout
+    // (plus the leader's 5 s grace) runs out before Postgres is back: finished is not timed out.
+    const quick = await reportDuringOutage(c);
+    ids.push(quick);
 
     const leaderLogBefore = c.coordinator.output().length;
     await pg.crash();
@@ -99,6 +113,9 @@ describe("NATS goes away and comes back", () => {
     c = await startCluster({ workers: 1, env: { ...outageEnv, NATS_URL: nats.url } });
     const processes = [c.scheduler, ...c.coordinators, ...c.workers];
     const ids = await longRunningTasks(c);
+
+    // A report made while NATS is gone waits in the worker until it can be published.
+    ids.push(await reportDuringOutage(c));
 
     const leaderLogBefore = c.coordinator.output().length;
     nats.kill();

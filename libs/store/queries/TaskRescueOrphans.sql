@@ -3,8 +3,9 @@
 -- for the next attempt, or to DEAD_LETTER when attempts are exhausted. Leader only.
 -- Params: $1 leader_id text, $2 epoch bigint, $3 worker_timeout_ms bigint, $4 default_timeout_ms bigint,
 --         $5 grace_ms bigint, $6 limit int, $7 suspect_worker_ids text[] (workers known gone: rescue at once),
---         $8 judge_silence boolean (false while heartbeats may have gone unrecorded: Postgres or NATS
---            was out of reach, or the term is new; then a silent worker is not taken for dead)
+--         $8 judge_silence boolean (false while heartbeats and reports may have gone unrecorded:
+--            Postgres or NATS was out of reach, or the term is new; then neither a silent worker is
+--            taken for dead nor an attempt past its timeout for lost: its report may be on its way)
 -- Returns: (id, type, status, attempts, reason) of each rescued task.
 -- Guards: invariants 3, 5, 6: the old attempt's late reports match no row afterwards (status changes).
 WITH orphan AS (
@@ -17,7 +18,7 @@ WITH orphan AS (
     AND (t.worker_id = ANY($7::text[])
          OR ($8 AND w.id IS NULL AND t.started_at < now() - $3 * interval '1 millisecond')
          OR ($8 AND w.last_heartbeat < now() - $3 * interval '1 millisecond')
-         OR t.started_at + coalesce(t.timeout_ms, $4) * interval '1 millisecond' + $5 * interval '1 millisecond' < now())
+         OR ($8 AND t.started_at + coalesce(t.timeout_ms, $4) * interval '1 millisecond' + $5 * interval '1 millisecond' < now()))
   ORDER BY t.started_at
   LIMIT $6
   FOR UPDATE OF t SKIP LOCKED

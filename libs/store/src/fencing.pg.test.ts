@@ -123,7 +123,7 @@ describe("leader-only writes are fenced by term", () => {
 });
 
 describe("rescue while heartbeats may have gone unrecorded", () => {
-  it("takes no silent or unknown worker for dead, but still rescues timed-out attempts and known-gone workers", async () => {
+  it("takes no silent or unknown worker for dead and no timed-out attempt for lost, but still rescues known-gone workers", async () => {
     const { current } = await deposedAndCurrent();
     const [silent, unknown, timedOut, suspect] = await insertTasks(pool, [spec(), spec(), spec({ timeoutMs: 1000 }), spec()], WINDOW);
     await claimTasks(pool, [
@@ -139,14 +139,16 @@ describe("rescue while heartbeats may have gone unrecorded", () => {
     const params = { workerTimeoutMs: 30_000, defaultTimeoutMs: 7_200_000, graceMs: 0, limit: 100, suspectWorkerIds: ["gone"] };
 
     const blind = await rescueOrphans(pool, current, { ...params, judgeSilence: false });
-    expect(new Map(blind.map((r) => [r.taskId, r.reason]))).toEqual(
+    // The timed-out attempt's report may be waiting in JetStream: it is not taken for lost yet.
+    expect(blind.map((r) => [r.taskId, r.reason])).toEqual([[suspect!.id, "worker lost"]]);
+    const seeing = await rescueOrphans(pool, current, { ...params, judgeSilence: true });
+    expect(new Map(seeing.map((r) => [r.taskId, r.reason]))).toEqual(
       new Map([
+        [silent!.id, "worker lost"],
+        [unknown!.id, "worker lost"],
         [timedOut!.id, "attempt timed out"],
-        [suspect!.id, "worker lost"],
       ]),
     );
-    const seeing = await rescueOrphans(pool, current, { ...params, judgeSilence: true });
-    expect(new Set(seeing.map((r) => r.taskId))).toEqual(new Set([silent!.id, unknown!.id]));
   });
 });
 

@@ -338,9 +338,10 @@ export interface RescueParams {
   /** Workers known to be gone (e.g. a previous run of this single instance): rescue their tasks at once. */
   suspectWorkerIds: readonly string[];
   /**
-   * Whether a worker silent for workerTimeoutMs (or unknown) counts as dead. Pass false while its
-   * heartbeats may not have been recorded (see the coordinator's HeartbeatSight): then only
-   * timeouts and suspects are rescued.
+   * Whether a worker silent for workerTimeoutMs (or unknown) counts as dead, and an attempt past its
+   * timeout (+ graceMs) as lost. Pass false while heartbeats and reports may not have been recorded
+   * (see the coordinator's HeartbeatSight): a finished attempt's report may then still be waiting in
+   * JetStream, so only suspects are rescued.
    */
   judgeSilence: boolean;
 }

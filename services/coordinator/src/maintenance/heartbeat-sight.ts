@@ -1,5 +1,5 @@
 /**
- * HeartbeatSight: whether the leader may take a silent worker for dead.
+ * HeartbeatSight: whether the leader may take a silent worker for dead (or a timed-out attempt for lost).
  *
  * A heartbeat reaches the workers table through NATS and a coordinator's write to Postgres. While
  * either was out of reach, or before this leader's term began, silence in the table says nothing
@@ -11,8 +11,12 @@
  * So silence is judged only after the leader has seen Postgres and NATS without a break for one
  * heartbeat interval plus a margin: by then every live worker has beaten and been recorded. Only
  * the wait is measured here, on this process's monotonic clock; how old a heartbeat is stays the
- * database clock's judgment (invariant 5). Timed-out attempts and workers known to be gone do not
- * depend on heartbeats and are rescued regardless.
+ * database clock's judgment (invariant 5).
+ *
+ * Reports travel the same way, so a timeout is judged only then too: an attempt that finished
+ * during the outage, its report waiting in JetStream (re-offered every second), must not be rescued
+ * as timed out and run again because its deadline passed before its report could land. Workers
+ * known to be gone are rescued regardless.
  */
 export class HeartbeatSight {
   /** Since when (monotonic ms) Postgres and NATS have been in sight without a break; undefined while blind. */

@@ -35,9 +35,10 @@ const TIMEOUT_GRACE_MS = 5000;
  *   attempts are exhausted. The old attempt's late reports then match no row.
  * - QUEUED with no claim for DISPATCH_TIMEOUT (a lost NATS message, a purged stream): published
  *   again (invariant 2).
- * Liveness is judged by the database clock in the statement itself, and silence only while the
- * heartbeats could be recorded (HeartbeatSight): after Postgres or NATS was out of reach, or at the
- * start of a term, a silent worker is given one heartbeat interval to be heard from.
+ * Liveness and timeouts are judged by the database clock in the statement itself, and only while
+ * heartbeats and reports could be recorded (HeartbeatSight): after Postgres or NATS was out of reach,
+ * or at the start of a term, a silent worker is given one heartbeat interval to be heard from, and
+ * an attempt past its timeout as long for its report (which may have waited in JetStream) to land.
  */
 export class OrphanRescuer implements MaintenanceService {
   readonly name = "OrphanRescuer";
@@ -105,9 +106,9 @@ export class OrphanRescuer implements MaintenanceService {
   private logSight(judgeSilence: boolean): void {
     const why = judgeSilence ? undefined : this.config.sight.whyBlind();
     if (why !== undefined && this.deferredFor === undefined) {
-      this.config.logger.info({ reason: why }, "OrphanRescuer: not taking silent workers for dead until their heartbeats can have been recorded again");
+      this.config.logger.info({ reason: why }, "OrphanRescuer: taking no silent worker for dead and no attempt past its timeout for lost until heartbeats and reports can have been recorded again");
     } else if (why === undefined && this.deferredFor !== undefined) {
-      this.config.logger.info("OrphanRescuer: judging workers by their heartbeats again");
+      this.config.logger.info("OrphanRescuer: judging workers by their heartbeats and attempts by their timeouts again");
     }
     this.deferredFor = why;
   }
