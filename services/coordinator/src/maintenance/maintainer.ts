@@ -51,12 +51,28 @@ export class Maintainer {
         delay = service.retryAfterMs;
       }
       if (this.pendingWake.delete(service.name)) continue;
-      await new Promise<void>((resolve) => {
-        this.wakers.set(service.name, resolve);
-        void sleep(delay, signal).then(resolve);
-      });
-      this.wakers.delete(service.name);
+      await this.sleepUnlessWoken(service.name, delay, signal);
     }
+  }
+
+  /**
+   * Sleeps until the delay is over, the term ends or wake(name) is called, whichever is first, and
+   * then leaves no timer or abort listener behind: the Admitter is woken after most rounds under
+   * load, and a sleep left running each time piled up a timer and a listener per round.
+   */
+  private sleepUnlessWoken(name: string, ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        if (this.wakers.get(name) === done) this.wakers.delete(name);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done);
+      this.wakers.set(name, done);
+    });
   }
 
   /** Runs a service's next round now (e.g. capacity was freed); remembered if it is mid-round. */
