@@ -87,6 +87,7 @@ describe("Postgres goes away and comes back", () => {
     ids.push(quick);
 
     const leaderLogBefore = c.coordinator.output().length;
+    const schedulerLogBefore = c.scheduler.output().length;
     await pg.crash();
     const refused = (await c.api.enqueueTask({ ...base, type: "example.noop" }).then(
       () => undefined,
@@ -104,8 +105,25 @@ describe("Postgres goes away and comes back", () => {
     expect(done.task?.status).toBe(TaskStatus.TASK_STATUS_SUCCEEDED);
     await expectRunOnce(c, ids, leaderLogBefore);
     expect(processes.every((p) => p.child.exitCode === null && p.child.signalCode === null)).toBe(true);
+
+    // Loops that failed every second through the outage logged their first failure and their
+    // recovery, not a line (with a stack) per retry.
+    const leaderLog = logLines(c.coordinator.output().slice(leaderLogBefore));
+    expect(leaderLog.filter((m) => m === "Elector: election round failed")).toHaveLength(1);
+    expect(leaderLog).toContain("Elector: election rounds work again");
+    const schedulerLog = logLines(c.scheduler.output().slice(schedulerLogBefore));
+    expect(schedulerLog.filter((m) => m.startsWith("ReportApplier: writing reports failed"))).toHaveLength(1);
+    expect(schedulerLog).toContain("ReportApplier: writing reports works again");
   });
 });
+
+/** The messages of a process's JSON log lines. */
+function logLines(output: string): string[] {
+  return output
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => (JSON.parse(l) as { msg: string }).msg);
+}
 
 describe("NATS goes away and comes back", () => {
   it("running tasks stay with their live workers, and every task succeeds once", async () => {

@@ -41,6 +41,7 @@ import {
   context,
   contextFromTraceparent,
   failSpan,
+  FailureLog,
   metrics,
   SpanKind,
   trace,
@@ -101,6 +102,8 @@ export class Worker {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private cancelSub: Subscription | undefined;
   private stopping = false;
+  /** A scheduler out of reach leaves every claim unanswered: a few lines, not one per task. */
+  private readonly claimFailures: FailureLog;
 
   constructor(private readonly config: WorkerConfig) {
     if (config.poolSize < 1) throw new Error("Worker: poolSize must be at least 1");
@@ -108,6 +111,7 @@ export class Worker {
     this.subjects = subjectsFor(config.natsPrefix);
     this.slots = new Semaphore(config.poolSize);
     this.claimer = new Claimer(config.nc, this.subjects, config.workerId);
+    this.claimFailures = new FailureLog({ logger: config.logger, failedMsg: "Worker: claim got no answer; will retry", recoveredMsg: "Worker: claims are answered again" });
     this.repairer = new StreamRepairer(config.nc, this.subjects, config.logger, async (jsm) => {
       for (const queue of config.queues) await ensureDispatchConsumer(jsm, this.subjects, queue, this.maxAckPending);
     });
@@ -317,10 +321,11 @@ export class Worker {
         try {
           granted = await claim;
         } catch (err) {
-          this.config.logger.warn({ err, task_id: d.taskId }, "Worker: claim got no answer; will retry");
+          this.claimFailures.failed(err, { task_id: d.taskId });
           span.addEvent("task.claim_unanswered");
           return;
         }
+        this.claimFailures.succeeded();
         // Answered either way: a redelivery of its batch need not ask again (unanswered: it must).
         this.remember(`${d.taskId}:${d.attempt}`);
         if (!granted) {

@@ -17,7 +17,7 @@
  *   wake followers when it hears of a resignation.
  */
 import { attemptElect, getLease, renewLease, resignLease, type LeaderTerm, type Pool } from "@taskorch/store";
-import type { Logger } from "@taskorch/telemetry";
+import { FailureLog, type Logger } from "@taskorch/telemetry";
 
 export interface ElectorConfig {
   pool: Pool;
@@ -36,9 +36,11 @@ export class Elector {
   private stopped = false;
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private readonly failures: FailureLog;
 
   constructor(private readonly config: ElectorConfig) {
     if (config.termMs < 1000) throw new Error("Elector: LEADER_TERM must be at least 1s");
+    this.failures = new FailureLog({ logger: config.logger, failedMsg: "Elector: election round failed", recoveredMsg: "Elector: election rounds work again" });
   }
 
   /** The current term, if this node believes it leads. */
@@ -67,8 +69,9 @@ export class Elector {
       try {
         sleepMs = await this.tick(first);
         first = false;
+        this.failures.succeeded();
       } catch (err) {
-        this.config.logger.warn({ err }, "Elector: election round failed");
+        this.failures.failed(err);
         void this.currentTerm; // drops leadership once the trust window is over
       }
       if (this.stopped) break;

@@ -8,7 +8,7 @@
  * themselves: each of their writes carries the term and is fenced in SQL.
  */
 import type { LeaderTerm } from "@taskorch/store";
-import type { Logger } from "@taskorch/telemetry";
+import { FailureLog, type Logger } from "@taskorch/telemetry";
 
 export interface MaintenanceService {
   name: string;
@@ -25,6 +25,8 @@ export class Maintainer {
   private loops: Promise<void>[] = [];
   private readonly wakers = new Map<string, () => void>();
   private readonly pendingWake = new Set<string>();
+  /** Per service, for this term: a round that fails every second through an outage logs a few lines, not one each time. */
+  private failures = new Map<string, FailureLog>();
 
   constructor(
     private readonly services: MaintenanceService[],
@@ -36,6 +38,7 @@ export class Maintainer {
     await this.stop();
     const abort = new AbortController();
     this.abort = abort;
+    this.failures = new Map(this.services.map((s) => [s.name, new FailureLog({ logger: this.logger, failedMsg: "Maintainer: service run failed", recoveredMsg: "Maintainer: service runs work again" })]));
     this.loops = this.services.map((s) => this.loop(s, term, abort.signal));
     this.logger.info({ epoch: term.epoch, services: this.services.map((s) => s.name) }, "Maintainer: started");
   }
@@ -44,10 +47,12 @@ export class Maintainer {
     await sleep(Math.random() * 50, signal);
     while (!signal.aborted) {
       let delay: number;
+      const failures = this.failures.get(service.name)!;
       try {
         delay = await service.runOnce(term);
+        failures.succeeded({ service: service.name });
       } catch (err) {
-        this.logger.warn({ err, service: service.name }, "Maintainer: service run failed");
+        failures.failed(err, { service: service.name });
         delay = service.retryAfterMs;
       }
       if (this.pendingWake.delete(service.name)) continue;

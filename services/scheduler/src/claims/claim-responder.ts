@@ -2,7 +2,7 @@ import { GroupCommitter, isUuid } from "@taskorch/domain";
 import { flushPromptly, type NatsConnection, type Subjects } from "@taskorch/bus";
 import { ClaimRequest, ClaimResponse } from "@taskorch/proto";
 import { claimTasks, type ClaimInput, type Pool } from "@taskorch/store";
-import { metrics, type Logger } from "@taskorch/telemetry";
+import { FailureLog, metrics, type Logger } from "@taskorch/telemetry";
 import type { Subscription } from "@nats-io/transport-node";
 
 /** Queue group shared by all scheduler replicas, so each claim request is answered once. */
@@ -17,6 +17,7 @@ const QUEUE_GROUP = "taskorch-scheduler";
 export class ClaimResponder {
   private sub: Subscription | undefined;
   private readonly committer: GroupCommitter<ClaimInput, boolean>;
+  private readonly writeFailures: FailureLog;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -24,6 +25,7 @@ export class ClaimResponder {
     private readonly pool: Pool,
     private readonly logger: Logger,
   ) {
+    this.writeFailures = new FailureLog({ logger, failedMsg: "ClaimResponder: claim query failed; the workers will retry", recoveredMsg: "ClaimResponder: claim queries work again" });
     this.committer = new GroupCommitter({
       maxBatch: 5000,
       maxInFlight: 2,
@@ -31,7 +33,14 @@ export class ClaimResponder {
       flushAtTurnEnd: true,
       flushFunc: async (claims) => {
         const stop = metrics.taskClaimDuration.startTimer();
-        const granted = await claimTasks(this.pool, claims);
+        let granted: Awaited<ReturnType<typeof claimTasks>>;
+        try {
+          granted = await claimTasks(this.pool, claims);
+        } catch (err) {
+          this.writeFailures.failed(err);
+          throw err;
+        }
+        this.writeFailures.succeeded();
         stop();
         const won = new Set(granted.map((g) => `${g.taskId}:${g.attempt}:${g.workerId}`));
         return claims.map((c) => won.has(`${c.taskId}:${c.attempt}:${c.workerId}`));
@@ -62,7 +71,8 @@ export class ClaimResponder {
             // A handler waits for this answer: not for the end of the turn.
             flushPromptly(this.nc);
           },
-          (e: unknown) => this.logger.warn({ err: e }, "ClaimResponder: claim query failed; the worker will retry"),
+          // Logged by the query (writeFailures); unanswered, the worker asks again.
+          () => undefined,
         );
       },
     });

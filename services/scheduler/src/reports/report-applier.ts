@@ -2,7 +2,7 @@ import { GroupCommitter, isUuid, type AttemptReport, type TaskStatus } from "@ta
 import { jsonFromBytes, type AdmissionEvent, type NatsConnection, type StreamRepairer, type Subjects } from "@taskorch/bus";
 import { ReportBatch } from "@taskorch/proto";
 import { recordOutcomes, type BackoffParams, type Pool, type RecordedOutcome } from "@taskorch/store";
-import { ATTR, contextFromTraceparent, metrics, SpanStatusCode, tracer, type Logger } from "@taskorch/telemetry";
+import { ATTR, contextFromTraceparent, FailureLog, metrics, SpanStatusCode, tracer, type Logger } from "@taskorch/telemetry";
 import { jetstream, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 
 /** Redelivery delay when reports could not be written (database down). */
@@ -71,6 +71,7 @@ export class ReportApplier {
   private loop: Promise<void> | undefined;
   private stopped = false;
   private readonly committer: GroupCommitter<AttemptReport, RecordedOutcome | null>;
+  private readonly writeFailures: FailureLog;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -82,13 +83,22 @@ export class ReportApplier {
     private readonly admissionFunc: (event: AdmissionEvent) => void,
     private readonly logger: Logger,
   ) {
+    // While Postgres is away every report message fails and comes back each second: a few lines, not one per message.
+    this.writeFailures = new FailureLog({ logger, failedMsg: "ReportApplier: writing reports failed; will retry", recoveredMsg: "ReportApplier: writing reports works again" });
     this.committer = new GroupCommitter({
       maxBatch: 5000,
       maxInFlight: 2,
       // Report messages delivered in one turn go into one write.
       flushAtTurnEnd: true,
       flushFunc: async (reports) => {
-        const outcomes = await recordOutcomes(this.pool, reports, this.backoff);
+        let outcomes: RecordedOutcome[];
+        try {
+          outcomes = await recordOutcomes(this.pool, reports, this.backoff);
+        } catch (err) {
+          this.writeFailures.failed(err);
+          throw err;
+        }
+        this.writeFailures.succeeded();
         this.afterCommit(outcomes);
         // Finished attempts free room in their queues' windows; a retry is a newly delayed task
         // the leader must plan for.
@@ -144,10 +154,8 @@ export class ReportApplier {
         if (stale > 0) this.logger.debug({ stale, worker: batch.workerId }, "ReportApplier: ignored reports for attempts that are no longer current");
         m.ack();
       },
-      (err: unknown) => {
-        this.logger.warn({ err }, "ReportApplier: writing reports failed; will retry");
-        m.nak(NAK_DELAY_MS);
-      },
+      // Logged by the write (writeFailures); JetStream offers the message again.
+      () => m.nak(NAK_DELAY_MS),
     );
   }
 
