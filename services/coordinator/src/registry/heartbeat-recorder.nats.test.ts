@@ -83,4 +83,41 @@ describe("HeartbeatRecorder with a replica cut off from Postgres", () => {
     await a.stop();
     await b.stop();
   });
+
+  it("backs off from rejoining when Postgres answers a replica but refuses its writes", async () => {
+    // A role that may connect (the probe passes) but not write the workers table.
+    const role = `ro_${db.name}`.slice(0, 63);
+    await direct.query(`CREATE ROLE "${role}" LOGIN`);
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = "";
+    const refusing = createPool({ databaseUrl: url.toString(), maxConnections: 2, applicationName: "recorder-test-c" }, () => undefined);
+    try {
+      const gapsA: string[] = [];
+      const gapsC: string[] = [];
+      const a = await recorder(direct, gapsA);
+      const c = await recorder(refusing, gapsC);
+      const publisher = await connect({ servers: TEST_NATS_URL });
+      connections.push(publisher);
+      const started = performance.now();
+      for (let i = 0; i < 60; i++) {
+        publisher.publish(subjectsFor(nats.prefix).heartbeats, Heartbeat.encode({ workerId: `ro-${i}`, hostname: "h", queues: ["default"], capacity: 1, active: 0, version: "x" }).finish());
+        await publisher.flush();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const elapsedMs = performance.now() - started;
+      await eventually(async () => (await recorded("ro-")) === 60, { timeoutMs: 10_000, what: "all 60 heartbeats recorded by the replica that can write" });
+      const left = gapsC.filter((g) => g === "recording heartbeats failed").length;
+      expect(left).toBeGreaterThanOrEqual(2); // it did try again
+      // Rejoining after each probe (every 250 ms) would have left ~elapsed/250 times; backing off
+      // (0, 0.5, 1, 2, 4 s...) leaves about log2 of that.
+      expect(left).toBeLessThanOrEqual(Math.ceil(Math.log2(elapsedMs / 250)) + 1);
+      expect(gapsA).toEqual([]);
+      await a.stop();
+      await c.stop();
+    } finally {
+      await refusing.end().catch(() => undefined);
+      await direct.query(`DROP ROLE IF EXISTS "${role}"`);
+    }
+  });
 });

@@ -2,7 +2,7 @@ import { GroupCommitter } from "@taskorch/domain";
 import type { NatsConnection, Subjects } from "@taskorch/bus";
 import { Heartbeat } from "@taskorch/proto";
 import { pingDatabase, upsertWorkers, type Pool, type WorkerHeartbeat } from "@taskorch/store";
-import type { Logger } from "@taskorch/telemetry";
+import { FailureLog, type Logger } from "@taskorch/telemetry";
 import type { Subscription } from "@nats-io/transport-node";
 
 /** Queue group of all coordinators: each heartbeat is recorded once, by whichever replica gets it. */
@@ -10,6 +10,13 @@ const QUEUE_GROUP = "taskorch-coordinator";
 const MAX_ID_LENGTH = 256;
 /** How often a recorder that stepped out of the queue group asks Postgres whether it answers again. */
 const PROBE_INTERVAL_MS = 250;
+/**
+ * A replica whose writes fail again right after it rejoined (Postgres answers the probe but refuses
+ * writes: a read-only standby, a full disk, a revoked grant) waits this long before its next rejoin,
+ * doubling each time up to REJOIN_BACKOFF_MAX_MS, so it does not leave and rejoin four times a second.
+ */
+const REJOIN_BACKOFF_MS = 500;
+const REJOIN_BACKOFF_MAX_MS = 10_000;
 
 export interface HeartbeatRecorderConfig {
   nc: NatsConnection;
@@ -39,20 +46,32 @@ export interface HeartbeatRecorderConfig {
  * A replica that cannot write steps out of the queue group and publishes the heartbeats it could
  * not record again, so that a replica that can write records them: otherwise a coordinator cut off
  * from Postgres would swallow its share of every worker's heartbeats, and the leader would take
- * live workers for dead. It steps back in once Postgres answers it again.
+ * live workers for dead. It steps back in once Postgres answers it again; if its writes fail again
+ * at once, it waits longer before each further try (REJOIN_BACKOFF_MS).
  */
 export class HeartbeatRecorder {
   private sub: Subscription | undefined;
   private readonly committer: GroupCommitter<WorkerHeartbeat, true>;
   private probeTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly failures: FailureLog;
+  /** How long the next rejoin waits after leaving: 0 until a write fails again after a rejoin. */
+  private rejoinBackoffMs = 0;
+  private rejoinNotBefore = 0;
 
   constructor(private readonly config: HeartbeatRecorderConfig) {
+    this.failures = new FailureLog({
+      logger: config.logger,
+      failedMsg: "HeartbeatRecorder: recording heartbeats failed; leaving them to the other coordinators until Postgres answers again",
+      recoveredMsg: "HeartbeatRecorder: recording heartbeats works again",
+    });
     this.committer = new GroupCommitter({
       maxBatch: 1000,
       maxInFlight: 1,
       flushFunc: async (beats) => {
         const grown = await upsertWorkers(config.pool, beats, config.workerTimeoutMs);
+        this.failures.succeeded();
+        this.rejoinBackoffMs = 0;
         if (grown.length > 0) config.capacityFunc();
         return beats.map(() => true as const);
       },
@@ -100,11 +119,13 @@ export class HeartbeatRecorder {
   /** A write failed: leave the queue group, and give the heartbeat to a replica that can write it. */
   private handOff(data: Uint8Array, err: unknown): void {
     if (this.sub) {
-      this.config.logger.warn({ err }, "HeartbeatRecorder: recording heartbeats failed; leaving them to the other coordinators until Postgres answers again");
+      this.failures.failed(err, { rejoin_in_ms: this.rejoinBackoffMs });
       this.config.gapFunc("recording heartbeats failed");
       // Unsubscribed at once (not drained): heartbeats already delivered here fail and come back too.
       this.sub.unsubscribe();
       this.sub = undefined;
+      this.rejoinNotBefore = performance.now() + this.rejoinBackoffMs;
+      this.rejoinBackoffMs = Math.min(Math.max(REJOIN_BACKOFF_MS, this.rejoinBackoffMs * 2), REJOIN_BACKOFF_MAX_MS);
       this.probeTimer = setInterval(() => void this.probe(), PROBE_INTERVAL_MS);
     }
     // Once this replica has left the group the server hands the message to another one, if any.
@@ -112,12 +133,13 @@ export class HeartbeatRecorder {
   }
 
   private async probe(): Promise<void> {
-    if (this.stopped || this.sub) return;
+    if (this.stopped || this.sub || performance.now() < this.rejoinNotBefore) return;
     if (!(await pingDatabase(this.config.pool).catch(() => false))) return;
     if (this.stopped || this.sub) return;
     clearInterval(this.probeTimer);
     this.probeTimer = undefined;
-    this.config.logger.info("HeartbeatRecorder: Postgres answers again; recording heartbeats");
+    // The first write that succeeds logs the recovery (FailureLog).
+    this.config.logger.debug("HeartbeatRecorder: Postgres answers again; rejoining the heartbeat queue group");
     this.config.gapFunc("recording heartbeats resumed");
     this.start();
   }
