@@ -48,6 +48,8 @@ export interface ClusterOptions {
   workers?: number;
   /** Postgres to create the cluster's database on (default: the test server). */
   postgresAdminUrl?: string;
+  /** A port (a TcpProxy's) through which the services reach Postgres; the test's own pool connects directly. */
+  servicesPostgresPort?: number;
 }
 
 /** The id a service process logs as worker_id (its node id). */
@@ -60,7 +62,9 @@ export function nodeIdOf(p: ServiceProcess): string {
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const db = await createTestDatabase(options.postgresAdminUrl);
   const nats = createTestNats();
-  const env = { DATABASE_URL: db.url, NATS_URL: nats.url, NATS_PREFIX: nats.prefix, ...FAST_ENV, ...options.env };
+  const servicesDbUrl = new URL(db.url);
+  if (options.servicesPostgresPort !== undefined) servicesDbUrl.port = String(options.servicesPostgresPort);
+  const env = { DATABASE_URL: servicesDbUrl.toString(), NATS_URL: nats.url, NATS_PREFIX: nats.prefix, ...FAST_ENV, ...options.env };
   const workerEnv = options.workerEnv ?? {};
   const coordinators: ServiceProcess[] = [];
   const workers: ServiceProcess[] = [];

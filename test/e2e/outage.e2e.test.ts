@@ -11,7 +11,16 @@
  */
 import { status as grpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { TaskStatus } from "@taskorch/proto";
-import { eventually, startThrowawayNats, startThrowawayPostgres, type ThrowawayNats, type ThrowawayPostgres } from "@taskorch/testkit";
+import {
+  eventually,
+  startTcpProxy,
+  startThrowawayNats,
+  startThrowawayPostgres,
+  TEST_DATABASE_ADMIN_URL,
+  type TcpProxy,
+  type ThrowawayNats,
+  type ThrowawayPostgres,
+} from "@taskorch/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { startCluster, type Cluster } from "./cluster.js";
 
@@ -27,6 +36,7 @@ const WORKER_TIMEOUT_MS = 5000;
 let c: Cluster | undefined;
 let pg: ThrowawayPostgres | undefined;
 let nats: ThrowawayNats | undefined;
+let proxy: TcpProxy | undefined;
 afterEach(async (ctx) => {
   if (ctx.task.result?.state === "fail" && c) console.error(await c.diagnostics().catch((e: unknown) => `no diagnostics: ${String(e)}`));
   await c?.teardown();
@@ -35,6 +45,8 @@ afterEach(async (ctx) => {
   pg = undefined;
   await nats?.stop();
   nats = undefined;
+  await proxy?.close();
+  proxy = undefined;
 });
 
 const outageEnv = { HEARTBEAT_INTERVAL: `${HEARTBEAT_INTERVAL_MS}ms`, WORKER_TIMEOUT: `${WORKER_TIMEOUT_MS}ms` };
@@ -145,6 +157,33 @@ describe("NATS goes away and comes back", () => {
     // And new work flows again.
     const after = await eventually(() => c!.api.enqueueTask({ ...base, type: "example.noop" }).catch(() => undefined), { timeoutMs: 30_000, what: "an enqueue accepted" });
     const done = await c.api.waitTask({ id: after.task!.id, timeout: { seconds: 30, nanos: 0 } });
+    expect(done.task?.status).toBe(TaskStatus.TASK_STATUS_SUCCEEDED);
+    expect(processes.every((p) => p.child.exitCode === null && p.child.signalCode === null)).toBe(true);
+  });
+});
+
+describe("Postgres vanishes without closing its connections (a failover behind its address)", () => {
+  it("statements on the dead connections fail after DATABASE_QUERY_TIMEOUT, and the services carry on over fresh ones", async () => {
+    const admin = new URL(TEST_DATABASE_ADMIN_URL);
+    proxy = await startTcpProxy(Number(admin.port || 5432), admin.hostname);
+    c = await startCluster({ servicesPostgresPort: proxy.port, workers: 1, env: { DATABASE_QUERY_TIMEOUT: "2s" } });
+    const processes = [c.scheduler, ...c.coordinators, ...c.workers];
+    // Every service holds pooled connections: work flowed through all of them.
+    const warm = await c.api.enqueueTasks({ tasks: Array.from({ length: 50 }, () => ({ ...base, type: "example.noop" })) });
+    for (const t of warm.tasks) expect((await c.api.waitTask({ id: t.id, timeout: { seconds: 30, nanos: 0 } })).task?.status).toBe(TaskStatus.TASK_STATUS_SUCCEEDED);
+
+    // Nothing comes back on the open connections, and nothing closes them; new ones reach Postgres.
+    proxy.freeze();
+    const answered = (p: Promise<unknown>) => Promise.race([p.then(() => true, () => false), sleep(5000).then(() => false)]);
+    const accepted = await eventually(
+      async () => {
+        const call = c!.api.enqueueTask({ ...base, type: "example.noop" });
+        return (await answered(call)) ? call : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: "an enqueue accepted over a fresh connection" },
+    );
+    const done = await c.api.waitTask({ id: (await accepted).task!.id, timeout: { seconds: 30, nanos: 0 } });
+    // Admitted or dispatched, claimed and its report recorded: every service got past its dead connections.
     expect(done.task?.status).toBe(TaskStatus.TASK_STATUS_SUCCEEDED);
     expect(processes.every((p) => p.child.exitCode === null && p.child.signalCode === null)).toBe(true);
   });

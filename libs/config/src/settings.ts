@@ -80,6 +80,7 @@ const filePath = z.string().trim().min(1, "expected a file path");
 export const SETTINGS = {
   databaseUrl: setting("DATABASE_URL", undefined, "PostgreSQL connection string, e.g. postgres://user@host:5432/db?sslmode=disable. Required by scheduler and coordinator.", url(["postgres:", "postgresql:"])),
   databasePoolSize: setting("DATABASE_POOL_SIZE", "10", "Maximum Postgres connections per process.", int(1, 1000)),
+  databaseQueryTimeoutMs: setting("DATABASE_QUERY_TIMEOUT", "30s", "How long a statement may wait for Postgres' answer before it fails (UNAVAILABLE to the caller) and its connection is dropped, so a Postgres that vanished without closing connections (a failover behind a virtual IP or DNS name, a dropped network) costs this long rather than TCP's ~15 minutes. Migrations are exempt.", duration),
   natsUrl: setting("NATS_URL", "nats://127.0.0.1:4222", "NATS server URL(s), comma-separated.", url(["nats:", "tls:", "ws:", "wss:"])),
   natsPrefix: setting("NATS_PREFIX", "taskorch", "Prefix of every NATS subject and JetStream stream this cluster uses.", z.string().regex(SUBJECT_PREFIX, "expected 1-32 letters, digits, '_' or '-'")),
   grpcHost: setting("GRPC_HOST", "0.0.0.0", "Address the gRPC server binds to.", str),
@@ -96,7 +97,7 @@ export const SETTINGS = {
   workerQueues: setting("WORKER_QUEUES", "default", "Comma-separated queues this worker serves (like celery -Q).", queueList),
   claimIntervalMs: setting("CLAIM_INTERVAL", "1s", "How often due tasks (delayed, retries) are promoted to their queues.", duration),
   shutdownTimeoutMs: setting("SHUTDOWN_TIMEOUT", "30s", "Grace period to wait for in-flight tasks during shutdown.", duration),
-  heartbeatIntervalMs: setting("HEARTBEAT_INTERVAL", "10s", "How often workers send heartbeats. Set the same value on coordinators: after Postgres or NATS was out of reach, and at the start of a term, the leader waits this long plus a second before taking a silent worker for dead.", duration),
+  heartbeatIntervalMs: setting("HEARTBEAT_INTERVAL", "10s", "How often workers send heartbeats. Set the same value on coordinators: after Postgres or NATS was out of reach, and at the start of a term, the leader waits this long plus a second before taking a silent worker for dead or an attempt past its timeout for lost.", duration),
   workerTimeoutMs: setting("WORKER_TIMEOUT", "30s", "Consider a worker dead after this long without a heartbeat.", duration),
   leaderTermMs: setting("LEADER_TERM", "30s", "Duration of the leader election lease.", duration),
   cleanupIntervalMs: setting("CLEANUP_INTERVAL", "1m", "How often the leader runs maintenance (orphan recovery, cleanup).", duration),

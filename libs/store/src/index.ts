@@ -1,4 +1,4 @@
-export { createPool, inTransaction, pingDatabase, type Pool, type PoolClient, type PoolConfig } from "./pool.js";
+export { createPool, DEFAULT_QUERY_TIMEOUT_MS, inTransaction, isQueryTimeout, pingDatabase, type Pool, type PoolClient, type PoolConfig } from "./pool.js";
 export { migrate, type MigrationResult } from "./migrate.js";
 export * from "./task-store.js";
 export * from "./worker-store.js";

@@ -1,4 +1,4 @@
-import { createTestDatabase, type TestDatabase } from "@taskorch/testkit";
+import { createTestDatabase, startTcpProxy, type TcpProxy, type TestDatabase } from "@taskorch/testkit";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPool, inTransaction } from "./index.js";
@@ -67,5 +67,52 @@ describe("createPool", () => {
     expect(idleErrors).toHaveLength(1);
     expect(idleErrors[0]!.message).toMatch(/terminat/i);
     expect(Object.keys(idleErrors[0]!)).not.toContain("client");
+  });
+});
+
+describe("a Postgres that vanished without closing its connections", () => {
+  // The pool reaches Postgres through a proxy that freezes the open connections (nothing comes
+  // back, nothing errors) while new ones go through: a failover behind a virtual IP.
+  let proxy: TcpProxy;
+  const viaProxy = () => {
+    const url = new URL(db.url);
+    url.port = String(proxy.port);
+    return createPool({ databaseUrl: url.toString(), maxConnections: 1, applicationName: "taskorch-pool-frozen", queryTimeoutMs: 500 }, () => undefined);
+  };
+  /** Rejects if `p` has not settled within ms: what a hang looks like here. */
+  const within = <T>(p: Promise<T>, ms: number) =>
+    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms))]);
+
+  beforeAll(async () => {
+    const url = new URL(db.url);
+    proxy = await startTcpProxy(Number(url.port || 5432), url.hostname);
+  });
+  afterAll(async () => {
+    await proxy.close();
+  });
+
+  it("fails a statement after DATABASE_QUERY_TIMEOUT and answers the next one on a fresh connection", async () => {
+    const p = viaProxy();
+    try {
+      await p.query("SELECT 1");
+      proxy.freeze();
+      await expect(within(p.query("SELECT 1"), 5000)).rejects.toThrow("Query read timeout");
+      expect((await within(p.query<{ n: number }>("SELECT 2 AS n"), 5000)).rows[0]!.n).toBe(2);
+    } finally {
+      await within(p.end(), 2000).catch(() => undefined);
+    }
+  });
+
+  it("discards a transaction's client whose statement timed out, instead of handing it to the next caller", async () => {
+    const p = viaProxy();
+    try {
+      await inTransaction(p, (c) => c.query("SELECT 1"));
+      proxy.freeze();
+      await expect(within(inTransaction(p, (c) => c.query("SELECT 1")), 5000)).rejects.toThrow("Query read timeout");
+      // The only client slot is free again, and on a live connection.
+      expect((await within(p.query<{ n: number }>("SELECT 3 AS n"), 5000)).rows[0]!.n).toBe(3);
+    } finally {
+      await within(p.end(), 2000).catch(() => undefined);
+    }
   });
 });

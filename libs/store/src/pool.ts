@@ -6,7 +6,11 @@ export interface PoolConfig {
   databaseUrl: string;
   maxConnections: number;
   applicationName: string;
+  /** DATABASE_QUERY_TIMEOUT: how long one statement may go unanswered before its connection is dropped. */
+  queryTimeoutMs?: number;
 }
+
+export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
 
 /** A pg pool with taskorch's settings. Errors of idle clients are reported, not thrown. */
 export function createPool(config: PoolConfig, onIdleError: (err: Error) => void): pg.Pool {
@@ -15,6 +19,13 @@ export function createPool(config: PoolConfig, onIdleError: (err: Error) => void
     max: config.maxConnections,
     application_name: config.applicationName,
     connectionTimeoutMillis: 5000,
+    // A Postgres that vanished without closing its connections (a failover behind a virtual IP or
+    // DNS name, a dropped network) leaves a statement waiting for an answer that never comes: TCP
+    // gives up after ~15 minutes, and until then the pool's clients hang one by one. After this
+    // long the statement fails (UNAVAILABLE to a caller) and its connection is dropped, not reused,
+    // so the next statement opens a fresh one. Every statement of taskorch's takes milliseconds;
+    // migrations set their own, longer limit.
+    query_timeout: config.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
     // Every statement is a named prepared statement over arrays and parameters (libs/store/queries):
     // their generic plans are good, and re-planning the larger ones on each call (Postgres' default
     // for the first executions and whenever it guesses a custom plan is cheaper) cost ~2 ms per
@@ -43,6 +54,8 @@ export function createPool(config: PoolConfig, onIdleError: (err: Error) => void
  * socket), even while a query runs, and pg-pool leaves that event to the borrower: unheard, it
  * crashes the process (seen when Postgres was stopped under a running coordinator). Here it is
  * heard: the failed query rejects `fn`, and the broken client is discarded instead of returned.
+ * So is a client whose statement failed without an answer from Postgres (a query timeout): its
+ * connection may still be waiting for that answer.
  */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -57,12 +70,18 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     await client.query("COMMIT");
     return result;
   } catch (err) {
+    if (!broken && isQueryTimeout(err)) broken = err;
     if (!broken) await client.query("ROLLBACK").catch(() => undefined);
     throw err;
   } finally {
     client.removeListener("error", onError);
     client.release(broken);
   }
+}
+
+/** pg's error for a statement unanswered within query_timeout (its connection is left mid-statement). */
+export function isQueryTimeout(err: unknown): err is Error {
+  return err instanceof Error && err.message === "Query read timeout";
 }
 
 /** Resolves true when Postgres answers a trivial query. */

@@ -7,6 +7,12 @@ export interface TcpProxy {
   cut(): void;
   /** Lets connections through again. */
   restore(): void;
+  /**
+   * Stops forwarding on every open connection for good, without closing it, while new connections
+   * go through: what a client sees when its server vanished silently and another took its address
+   * (a failover behind a virtual IP). Its statements on the old connections are never answered.
+   */
+  freeze(): void;
   close(): Promise<void>;
 }
 
@@ -16,6 +22,7 @@ export interface TcpProxy {
  */
 export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  const pairs = new Set<[Socket, Socket]>();
   let cut = false;
   const track = (s: Socket) => {
     sockets.add(s);
@@ -29,7 +36,12 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
     track(upstream);
     client.pipe(upstream);
     upstream.pipe(client);
-    client.on("close", () => upstream.destroy());
+    const pair: [Socket, Socket] = [client, upstream];
+    pairs.add(pair);
+    client.on("close", () => {
+      pairs.delete(pair);
+      upstream.destroy();
+    });
     upstream.on("close", () => client.destroy());
   });
   const port = await freePort();
@@ -42,6 +54,17 @@ export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"
     },
     restore() {
       cut = false;
+    },
+    freeze() {
+      for (const pair of pairs) {
+        const [client, upstream] = pair;
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        // Read and drop what either side sends, so neither sees an error or a full buffer.
+        client.on("data", () => undefined);
+        upstream.on("data", () => undefined);
+        pairs.delete(pair);
+      }
     },
     async close() {
       for (const s of sockets) s.destroy();

@@ -71,7 +71,7 @@ export function createCoordinatorApp(config: TaskorchConfig, logger: Logger, opt
     async start() {
       if (!config.databaseUrl) throw new Error("DATABASE_URL is required by the coordinator");
       pool = createPool(
-        { databaseUrl: config.databaseUrl, maxConnections: Math.min(config.databasePoolSize, 10), applicationName: "taskorch-coordinator" },
+        { databaseUrl: config.databaseUrl, maxConnections: Math.min(config.databasePoolSize, 10), applicationName: "taskorch-coordinator", queryTimeoutMs: config.databaseQueryTimeoutMs },
         (err) => log.warn({ err }, "Coordinator: idle Postgres client error"),
       );
       await migrate(pool);

@@ -64,7 +64,7 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
     async start() {
       if (!config.databaseUrl) throw new Error("DATABASE_URL is required by the scheduler");
       pool = createPool(
-        { databaseUrl: config.databaseUrl, maxConnections: config.databasePoolSize, applicationName: "taskorch-scheduler" },
+        { databaseUrl: config.databaseUrl, maxConnections: config.databasePoolSize, applicationName: "taskorch-scheduler", queryTimeoutMs: config.databaseQueryTimeoutMs },
         (err) => log.warn({ err }, "Scheduler: idle Postgres client error"),
       );
       const migrated = await migrate(pool);
