@@ -195,6 +195,28 @@ describe("recovery when processes die", () => {
     });
     expect(await countWhere(c, "id = ANY($1) AND leader_epoch IS NOT NULL", [ids])).toBeGreaterThan(0);
   });
+
+  it("a claim that Postgres committed after the worker stopped waiting for its answer: the worker's next claim is granted, not refused", async () => {
+    // WORKER_TIMEOUT long: the worker stays alive throughout, so no orphan rescue can hide the bug.
+    c = await startCluster({ env: { WORKER_TIMEOUT: "30s" } });
+    // Postgres takes 6 s over this task's claim (a stalled disk, a lock): longer than the worker
+    // waits for a claim's answer (5 s). The claim still commits, but nobody hears the grant.
+    await c.sql.query(`
+      CREATE FUNCTION slow_claim() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF OLD.status = 'queued' AND NEW.status = 'running' AND NEW.payload @> '{"slowClaim": true}' THEN
+          PERFORM pg_sleep(6);
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER slow_claim BEFORE UPDATE ON tasks FOR EACH ROW EXECUTE FUNCTION slow_claim();`);
+    const { task } = await c.api.enqueueTask({ ...base, type: "example.noop", payload: { slowClaim: true } });
+    const done = await c.api.waitTask({ id: task!.id, timeout: { seconds: 40, nanos: 0 } });
+    // Not left RUNNING on a live worker that never ran it (until TASK_TIMEOUT, 30 minutes by default).
+    expect(done.task?.status).toBe(TaskStatus.TASK_STATUS_SUCCEEDED);
+    expect(done.task?.attempts).toBe(1);
+    expect(c.workers[0]!.output()).toContain("Worker: claim got no answer; will retry");
+  });
 });
 
 describe("graceful shutdown", () => {

@@ -222,12 +222,18 @@ describe("attempts are fenced", () => {
     const winner = granted[0]!.workerId;
     const loser = winner === "w1" ? "w2" : "w1";
     expect(await claimTasks(pool, [{ taskId: t!.id, attempt: 1, workerId: loser }])).toEqual([]);
+    // The winner asking again (its grant went unheard) gets the same attempt, with its start kept.
+    const startedAt = (await getTask(pool, t!.id))!.startedAt;
+    expect(await claimTasks(pool, [{ taskId: t!.id, attempt: 1, workerId: winner }])).toEqual([{ taskId: t!.id, attempt: 1, workerId: winner, type: "t" }]);
+    expect((await getTask(pool, t!.id))!.startedAt).toEqual(startedAt);
+    expect(await claimTasks(pool, [{ taskId: t!.id, attempt: 2, workerId: winner }])).toEqual([]);
     const backoff = { baseMs: 10, maxMs: 10 };
     const report = (workerId: string, attempt: number) => ({ taskId: t!.id, attempt, workerId, type: "t", durationMs: 1, traceparent: null, outcome: { kind: "success" as const, resultJson: '"ok"' } });
     expect(await recordOutcomes(pool, [report(loser, 1)], backoff)).toEqual([]);
     expect(await recordOutcomes(pool, [report(winner, 2)], backoff)).toEqual([]);
     expect(await recordOutcomes(pool, [report(winner, 1)], backoff)).toHaveLength(1);
     expect(await recordOutcomes(pool, [report(winner, 1)], backoff)).toEqual([]);
+    expect(await claimTasks(pool, [{ taskId: t!.id, attempt: 1, workerId: winner }])).toEqual([]);
     expect((await getTask(pool, t!.id))?.resultJson).toBe('"ok"');
   });
 

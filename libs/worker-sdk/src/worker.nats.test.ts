@@ -104,6 +104,49 @@ describe("Worker with dispatch batches", () => {
     for (const stream of [subjects.dispatchStream, subjects.reportsStream]) await jsm.streams.delete(stream).catch(() => false);
   }, 30_000);
 
+  it("claims an attempt once while its claim is on its way, while it runs and after: a second message for it is not claimed", async () => {
+    // The scheduler grants a worker the attempt it already holds (TaskClaimMany re-claims), so
+    // only the worker keeps one attempt from running twice here. Replies come late, as from a
+    // busy Postgres, so the second message arrives while the first claim is unanswered.
+    const prefix = `${nats.prefix}-4`;
+    const subjects = subjectsFor(prefix);
+    const claimed: string[] = [];
+    const sub = nc.subscribe(subjects.claims, {
+      callback: (_err, msg) => {
+        const req = ClaimRequest.decode(msg.data);
+        claimed.push(...req.claims.map((c) => c.taskId));
+        setTimeout(() => msg.respond(ClaimResponse.encode({ results: req.claims.map((c) => ({ taskId: c.taskId, attempt: c.attempt, granted: true })) }).finish()), 300);
+      },
+    });
+    const logger = createLogger({ service: "test", nodeId: "test", debug: false });
+    const worker = new Worker({ nc, natsPrefix: prefix, workerId: "w4", queues: ["batch"], poolSize: 4, heartbeatIntervalMs: 60_000, defaultTimeoutMs: 10_000, shutdownTimeoutMs: 1000, maxResultBytes: 1 << 20, logger });
+    const runs: string[] = [];
+    worker.registerHandler("t", async ({ taskId }) => {
+      runs.push(taskId);
+      await new Promise((r) => setTimeout(r, 500));
+    });
+    await worker.start();
+    const item: DispatchItem = { taskId: randomUUID(), attempt: 1, type: "t", queue: "batch", payloadJson: "1", timeoutMs: null, maxAttempts: 1, traceparent: null };
+    const dispatcher = new Dispatcher(nc, subjects);
+    const send = async () => expect(await dispatcher.dispatch([item])).toEqual([]);
+    await send();
+    await eventually(() => claimed.length === 1, { what: "the first claim" });
+    await send(); // while the first claim is unanswered
+    await eventually(() => runs.length === 1, { what: "the attempt running" });
+    await send(); // while it runs
+    await new Promise((r) => setTimeout(r, 700));
+    await send(); // after it ran
+    await new Promise((r) => setTimeout(r, 300));
+    dispatcher.close();
+    await worker.stop();
+    sub.unsubscribe();
+    await nc.flush();
+    expect(runs).toEqual([item.taskId]);
+    expect(claimed).toEqual([item.taskId]);
+    const jsm = await jetstreamManager(nc);
+    for (const stream of [subjects.dispatchStream, subjects.reportsStream]) await jsm.streams.delete(stream).catch(() => false);
+  });
+
   it("frees a slot once its handler settles, and stop() still waits until the reports stream stored every report", async () => {
     const prefix = `${nats.prefix}-3`;
     const subjects = subjectsFor(prefix);

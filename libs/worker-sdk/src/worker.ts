@@ -88,6 +88,8 @@ export class Worker {
   private readonly reporter: Reporter;
   private readonly repairer: StreamRepairer;
   private readonly running = new Map<string, RunningAttempt>();
+  /** Attempts whose claim is on its way (a second message for one, e.g. a re-dispatch, must not claim it too). */
+  private readonly claiming = new Set<string>();
   private readonly durations = new Map<string, { observe(seconds: number): void }>();
   private readonly seen = new Set<string>();
   /** The keys of `seen` in insertion order, overwritten in a ring: forgets the oldest in O(1). */
@@ -249,7 +251,13 @@ export class Worker {
     }
     this.attemptsPerMessage.set(queue, 0.8 * (this.attemptsPerMessage.get(queue) ?? 1) + 0.2 * items.length);
     const headerParent = m.headers?.get("traceparent");
-    if (items.length > 1) items = items.filter((d) => !this.seen.has(`${d.taskId}:${d.attempt}`));
+    // A message that comes back (a nak, a lost ack) may hold attempts this worker runs or was
+    // answered for: those are not claimed again. (A claim of an attempt already RUNNING here would
+    // be granted: that is how a grant nobody heard is recovered, see TaskClaimMany.)
+    items = items.filter((d) => {
+      const key = `${d.taskId}:${d.attempt}`;
+      return !this.seen.has(key) && !this.claiming.has(key) && !this.running.has(key);
+    });
     let next = 0;
     const claims: Promise<boolean>[] = [];
     try {
@@ -314,6 +322,8 @@ export class Worker {
       },
       parent,
     );
+    const key = `${d.taskId}:${d.attempt}`;
+    this.claiming.add(key);
     const claim = this.claimer.claim(d.taskId, d.attempt);
     void context
       .with(trace.setSpan(parent, span), async () => {
@@ -321,13 +331,16 @@ export class Worker {
         try {
           granted = await claim;
         } catch (err) {
+          this.claiming.delete(key);
           this.claimFailures.failed(err, { task_id: d.taskId });
           span.addEvent("task.claim_unanswered");
           return;
         }
-        this.claimFailures.succeeded();
         // Answered either way: a redelivery of its batch need not ask again (unanswered: it must).
-        this.remember(`${d.taskId}:${d.attempt}`);
+        // (A granted attempt is in `running` from here on: run() records it before its first await.)
+        this.claiming.delete(key);
+        this.remember(key);
+        this.claimFailures.succeeded();
         if (!granted) {
           span.addEvent("task.claim_rejected");
           this.config.logger.debug({ task_id: d.taskId, attempt: d.attempt }, "Worker: claim rejected (attempt no longer current)");
