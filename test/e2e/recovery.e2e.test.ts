@@ -1,7 +1,17 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { TaskStatus } from "@taskorch/proto";
-import { eventually, freePort, metricValue, parseMetrics, startThrowawayNats, type ServiceProcess, type ThrowawayNats } from "@taskorch/testkit";
+import {
+  eventually,
+  freePort,
+  metricValue,
+  parseMetrics,
+  schedulerClient,
+  spawnService,
+  startThrowawayNats,
+  type ServiceProcess,
+  type ThrowawayNats,
+} from "@taskorch/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { nodeIdOf, startCluster, type Cluster } from "./cluster.js";
 
@@ -67,6 +77,48 @@ describe("recovery when processes die", () => {
       return v - before >= 200 ? v : undefined;
     });
     expect(after - before).toBe(200);
+  });
+
+  it("SIGKILL of a scheduler under load: every task it accepted, and every claim and report it held, is carried through by the other", async () => {
+    c = await startCluster({ workerEnv: { WORKER_POOL_SIZE: "50" } });
+    const survivor = await spawnService("scheduler", { env: c.env });
+    const api = schedulerClient(survivor.grpcPort);
+    try {
+      const victim = c.scheduler;
+      // Enqueues keep going to the victim while it dies: every call that returned OK must run.
+      const accepted: string[] = [];
+      let stop = false;
+      const enqueuing = (async () => {
+        while (!stop) {
+          await Promise.all(
+            Array.from({ length: 8 }, () =>
+              c!.api.enqueueTask({ ...base, type: "example.sleep", payload: { ms: 200 } }).then(
+                (r) => void accepted.push(r.task!.id),
+                () => undefined,
+              ),
+            ),
+          );
+        }
+      })();
+      // Both schedulers answer claims and apply reports; let the victim hold some of each.
+      await eventually(async () => accepted.length >= 150 && (await countWhere(c!, "status = 'succeeded'")) >= 50, { timeoutMs: 30_000, what: "work flowing" });
+      victim.signal("SIGKILL");
+      await victim.exited;
+      stop = true;
+      await enqueuing;
+      // A report the victim had fetched comes back after the reports stream's ack wait (30 s).
+      await eventually(async () => (await countWhere(c!, "id = ANY($1) AND status = 'succeeded'", [accepted])) === accepted.length, {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        what: `all ${accepted.length} accepted tasks succeeded`,
+      });
+      // Nothing ran twice on account of the crash: no attempt was rescued or refused into a retry.
+      expect(await countWhere(c, "id = ANY($1) AND (attempts <> 1 OR last_error IS NOT NULL)", [accepted])).toBe(0);
+      expect((await api.getTask({ id: accepted[accepted.length - 1]! })).task?.status).toBe(TaskStatus.TASK_STATUS_SUCCEEDED);
+    } finally {
+      api.close();
+      await survivor.stop();
+    }
   });
 
   it("SIGKILL of the leader: a successor leads within LEADER_TERM plus one renewal, and no task is lost", async () => {
