@@ -79,6 +79,30 @@ describe("recovery when processes die", () => {
     expect(after - before).toBe(200);
   });
 
+  it("a worker paused past WORKER_TIMEOUT (SIGSTOP): its attempts run elsewhere, and what it reports when it wakes changes nothing", async () => {
+    c = await startCluster({ workers: 2, workerEnv: { WORKER_POOL_SIZE: "30" } });
+    const before = metricValue(parseMetrics(await c.scheduler.metricsText()), "tasks_completed_total", { type: "example.sleep", status: "success" });
+    const { tasks } = await c.api.enqueueTasks({ tasks: Array.from({ length: 40 }, () => ({ ...base, type: "example.sleep", payload: { ms: 4000 } })) });
+    const ids = tasks.map((t) => t.id);
+    const sleeper = c.workers[1]!;
+    const sleeperId = nodeIdOf(sleeper);
+    await eventually(async () => (await countWhere(c!, "status = 'running' AND worker_id = $1", [sleeperId])) >= 5, { what: "the sleeper busy" });
+    const held = (await c.sql.query("SELECT id FROM tasks WHERE status = 'running' AND worker_id = $1", [sleeperId])).rows.map((r: { id: string }) => r.id);
+    sleeper.signal("SIGSTOP");
+    // Past WORKER_TIMEOUT (3 s) plus a rescue round: its attempts go to the other worker.
+    await eventually(async () => (await countWhere(c!, "id = ANY($1) AND attempts = 2", [held])) === held.length, { timeoutMs: 15_000, intervalMs: 200, what: "its attempts taken away" });
+    sleeper.signal("SIGCONT");
+    await eventually(async () => (await countWhere(c!, "id = ANY($1) AND status = 'succeeded'", [ids])) === 40, { timeoutMs: 30_000, intervalMs: 200, what: "all 40 succeeded" });
+    const rescued = (await c.sql.query("SELECT attempts, last_error FROM tasks WHERE id = ANY($1)", [held])).rows as Array<{ attempts: number; last_error: string }>;
+    expect(rescued.every((r) => r.attempts === 2 && r.last_error.includes(`worker lost (worker ${sleeperId})`))).toBe(true);
+    // Each task's success is recorded once, whichever attempts ran.
+    await new Promise((r) => setTimeout(r, 2000)); // the woken worker's late reports are applied (and refused) by now
+    const after = metricValue(parseMetrics(await c.scheduler.metricsText()), "tasks_completed_total", { type: "example.sleep", status: "success" });
+    expect(after - before).toBe(40);
+    // It is alive again.
+    await eventually(async () => (await c!.coord.listWorkers({})).workers.find((w) => w.id === sleeperId)?.alive === true, { what: "the sleeper alive again" });
+  });
+
   it("SIGKILL of a scheduler under load: every task it accepted, and every claim and report it held, is carried through by the other", async () => {
     c = await startCluster({ workerEnv: { WORKER_POOL_SIZE: "50" } });
     const survivor = await spawnService("scheduler", { env: c.env });
