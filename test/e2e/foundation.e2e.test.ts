@@ -130,6 +130,29 @@ describe("a task across scheduler, coordinator and worker processes", () => {
     await expectStatus(c.api.retryTask({ id: (await c.api.enqueueTask({ ...base, type: "example.sleep", payload: { ms: 2000 } })).task!.id }), grpcStatus.FAILED_PRECONDITION, /only dead_letter or canceled/);
   });
 
+  it("carries big payloads and results in messages NATS accepts: five of 300 KB sent and finished together", async () => {
+    // 5 x 300 KB is more than one message of 1 MiB: dispatched as one batch, that batch was
+    // refused on every try and the tasks stayed QUEUED; their results (example.noop returns its
+    // payload) likewise as one report.
+    const big = "x".repeat(300_000);
+    const { tasks } = await c.api.enqueueTasks({ tasks: Array.from({ length: 5 }, (_, i) => ({ ...base, type: "example.noop", payload: { i, big } })) });
+    for (const t of tasks) {
+      const done = await c.api.waitTask({ id: t.id, timeout: { seconds: 30, nanos: 0 } });
+      expect(done.task?.status).toBe(TaskStatus.TASK_STATUS_SUCCEEDED);
+      expect((done.task?.result as { big: string }).big).toHaveLength(300_000);
+    }
+  });
+
+  it("keeps a handler's error message to 8 KiB, saying how much it cut", async () => {
+    const { task } = await c.api.enqueueTask({ ...base, type: "example.fail", maxAttempts: 1, payload: { message: "e".repeat(20_000) } });
+    const done = await c.api.waitTask({ id: task!.id, timeout: { seconds: 30, nanos: 0 } });
+    expect(done.task?.status).toBe(TaskStatus.TASK_STATUS_DEAD_LETTER);
+    expect(done.task?.lastError).toHaveLength(8192);
+    expect(done.task?.lastError).toMatch(/^e+… \(\d+ more characters\)$/);
+    const kept = done.task!.lastError.indexOf("…");
+    expect(done.task?.lastError?.endsWith(`(${20_000 - kept} more characters)`)).toBe(true);
+  });
+
   it("runs 1,000 tasks from one EnqueueTasks call, each recorded exactly once", async () => {
     const before = metricValue(parseMetrics(await c.scheduler.metricsText()), "tasks_completed_total", { type: "example.noop", status: "success" });
     const { tasks } = await c.api.enqueueTasks({ tasks: Array.from({ length: 1000 }, (_, i) => ({ ...base, type: "example.noop", payload: { i } })) });
@@ -175,7 +198,9 @@ describe("bad input gets a clear status and writes nothing", () => {
     ["queue >", () => c.api.enqueueTask({ ...base, type: "x", queue: ">" }), grpcStatus.INVALID_ARGUMENT, /queue:/],
     ["queue with spaces", () => c.api.enqueueTask({ ...base, type: "x", queue: "my queue" }), grpcStatus.INVALID_ARGUMENT, /queue:/],
     ["negative max_attempts", () => c.api.enqueueTask({ ...base, type: "x", maxAttempts: -1 }), grpcStatus.INVALID_ARGUMENT, /max_attempts: must be from 1 to 100/],
-    ["oversized payload", () => c.api.enqueueTask({ ...base, type: "x", payload: { blob: "x".repeat(1_100_000) } }), grpcStatus.INVALID_ARGUMENT, /payload: is \d+ bytes of JSON; the limit is 1048576 bytes/],
+    ["oversized payload", () => c.api.enqueueTask({ ...base, type: "x", payload: { blob: "x".repeat(1_100_000) } }), grpcStatus.INVALID_ARGUMENT, /payload: is \d+ bytes of JSON; the limit is 1044480 bytes \(what one NATS message carries: the server's max_payload of 1048576 bytes less 4096/],
+    // Under MAX_PAYLOAD_BYTES (1 MiB) but too big for one NATS message with its envelope: it could never be dispatched.
+    ["payload too big for NATS", () => c.api.enqueueTask({ ...base, type: "x", payload: "x".repeat(1_046_000) }), grpcStatus.INVALID_ARGUMENT, /payload: is 1046002 bytes of JSON; the limit is 1044480 bytes/],
     ["unknown id", () => c.api.getTask({ id: "01a20be8-0000-7000-8000-000000000000" }), grpcStatus.NOT_FOUND, /task 01a20be8-0000-7000-8000-000000000000 not found/],
     ["malformed id", () => c.api.getTask({ id: "nope" }), grpcStatus.INVALID_ARGUMENT, /id: "nope" is not a task id/],
     ["cancel unknown", () => c.api.cancelTask({ id: "01a20be8-0000-7000-8000-000000000001", reason: "" }), grpcStatus.NOT_FOUND, /not found/],

@@ -3,6 +3,7 @@ import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { DispatchBatch } from "@taskorch/proto";
 import { ATTR, contextFromTraceparent, failSpan, SpanKind, traceparentOf, tracer, trace, type Span } from "@taskorch/telemetry";
 import { dispatchMessageOf, encodeDispatch } from "./codec.js";
+import { chunkBySize, maxMessageBytes } from "./message-size.js";
 import { StreamPublisher } from "./publisher.js";
 import type { Subjects } from "./subjects.js";
 
@@ -14,16 +15,27 @@ export const DISPATCH_BATCH_HEADER = "Taskorch-Dispatch";
  * (it claims what it has slots for and lets JetStream redeliver the message for the rest).
  */
 export const MAX_DISPATCH_BATCH = 32;
+/** What a batch entry carries besides its payload (ids, attempt, limits, trace context, framing). */
+const ITEM_OVERHEAD_BYTES = 160;
+/** A batch's own headers and framing. */
+const BATCH_OVERHEAD_BYTES = 512;
+
+/** About how many bytes an attempt takes in a DispatchBatch. */
+function itemBytes(item: DispatchItem): number {
+  return Buffer.byteLength(item.payloadJson) + item.type.length + item.queue.length + ITEM_OVERHEAD_BYTES;
+}
 
 /**
  * Publishes attempts to `<prefix>.dispatch.<queue>`: alone as a DispatchMessage, or, when several
- * of one queue go out together, as DispatchBatch messages of up to MAX_DISPATCH_BATCH.
+ * of one queue go out together, as DispatchBatch messages of up to MAX_DISPATCH_BATCH that fit in
+ * the server's max_payload (32 payloads of 100 KB would not: a batch that big was refused on every
+ * try, and its tasks stayed QUEUED for good).
  */
 export class Dispatcher {
   private readonly publisher: StreamPublisher;
 
   constructor(
-    nc: NatsConnection,
+    private readonly nc: NatsConnection,
     private readonly subjects: Subjects,
     /** Called when publishes fail (e.g. the stream vanished), so the caller can repair it. */
     private readonly onFailureFunc: (reason: string) => void = () => {},
@@ -39,10 +51,9 @@ export class Dispatcher {
       if (list) list.push(item);
       else byQueue.set(item.queue, [item]);
     }
+    const budget = maxMessageBytes(this.nc) - BATCH_OVERHEAD_BYTES;
     const chunks: DispatchItem[][] = [];
-    for (const list of byQueue.values()) {
-      for (let i = 0; i < list.length; i += MAX_DISPATCH_BATCH) chunks.push(list.slice(i, i + MAX_DISPATCH_BATCH));
-    }
+    for (const list of byQueue.values()) chunks.push(...chunkBySize(list, itemBytes, budget, MAX_DISPATCH_BATCH));
     const results = await Promise.allSettled(chunks.map((chunk) => (chunk.length === 1 ? this.publishOne(chunk[0]!) : this.publishBatch(chunk))));
     const failed = chunks.filter((_, i) => results[i]!.status === "rejected").flat();
     const firstError = results.find((r): r is PromiseRejectedResult => r.status === "rejected");

@@ -115,7 +115,7 @@ export const SETTINGS = {
   defaultMaxAttempts: setting("DEFAULT_MAX_ATTEMPTS", "3", "Attempts allowed for tasks that do not set max_attempts.", int(1, 100)),
   retryBackoffBaseMs: setting("RETRY_BACKOFF_BASE", "1s", "First retry delay; doubles with every attempt (with jitter).", duration),
   retryBackoffMaxMs: setting("RETRY_BACKOFF_MAX", "10m", "Longest retry delay.", duration),
-  maxPayloadBytes: setting("MAX_PAYLOAD_BYTES", "1048576", "Largest payload or result accepted, in bytes of JSON.", int(1, 64 * 1024 * 1024)),
+  maxPayloadBytes: setting("MAX_PAYLOAD_BYTES", "1048576", "Largest payload or result accepted, in bytes of JSON. Never more than one NATS message carries: the server's max_payload (1 MiB by default) less 4 KiB for the envelope, so 1044480 with the defaults. A handler's error message is kept to 8 KiB.", int(1, 64 * 1024 * 1024)),
   // Security (docs/security.md). Secrets are never values here: only paths to files that hold them.
   grpcTlsCertFile: setting("GRPC_TLS_CERT_FILE", undefined, "PEM certificate (chain) the gRPC server presents. With GRPC_TLS_KEY_FILE: serve TLS. Re-read when the file changes (SECRET_FILES_POLL_INTERVAL).", filePath.optional()),
   grpcTlsKeyFile: setting("GRPC_TLS_KEY_FILE", undefined, "PEM private key of GRPC_TLS_CERT_FILE.", filePath.optional()),

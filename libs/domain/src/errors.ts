@@ -58,3 +58,17 @@ export function coerceError(err: unknown): Error {
     return new Error(String(err));
   }
 }
+
+/** Longest error message kept as a task's last_error; a longer one is cut, saying how much was cut. */
+export const MAX_ERROR_MESSAGE_CHARS = 8192;
+
+/**
+ * Cuts an attempt's error message to at most MAX_ERROR_MESSAGE_CHARS, ending in how much was cut.
+ * The worker cuts it before reporting (a report must fit in one NATS message) and the scheduler
+ * again for workers in other languages; a message cut once is left as it is.
+ */
+export function capErrorMessage(message: string): string {
+  if (message.length <= MAX_ERROR_MESSAGE_CHARS) return message;
+  const keep = MAX_ERROR_MESSAGE_CHARS - `… (${message.length} more characters)`.length;
+  return `${message.slice(0, keep)}… (${message.length - keep} more characters)`;
+}

@@ -1,9 +1,17 @@
 import { GroupCommitter } from "@taskorch/domain";
-import { StreamPublisher, type NatsConnection, type Subjects } from "@taskorch/bus";
+import { chunkBySize, maxMessageBytes, StreamPublisher, type NatsConnection, type Subjects } from "@taskorch/bus";
 import { ReportBatch, type Report } from "@taskorch/proto";
 import type { Logger } from "@taskorch/telemetry";
 
 const RETRY_MS = [100, 250, 500, 1000, 2000, 5000];
+const MAX_REPORTS_PER_MESSAGE = 1000;
+/** What a report carries besides its result or error (ids, attempt, type, duration, trace context). */
+const REPORT_OVERHEAD_BYTES = 256;
+const BATCH_OVERHEAD_BYTES = 512;
+
+function reportBytes(r: Report): number {
+  return (r.resultJson?.length ?? 0) + (r.failure ? Buffer.byteLength(r.failure.message) : 0) + r.type.length + REPORT_OVERHEAD_BYTES;
+}
 
 /**
  * Sends attempt outcomes to `<prefix>.reports` (JetStream), many per message: reports finished
@@ -20,7 +28,7 @@ export class Reporter {
   private idleWaiters: Array<() => void> = [];
 
   constructor(
-    nc: NatsConnection,
+    private readonly nc: NatsConnection,
     private readonly subjects: Subjects,
     private readonly workerId: string,
     private readonly logger: Logger,
@@ -29,12 +37,16 @@ export class Reporter {
   ) {
     this.publisher = new StreamPublisher(nc);
     this.committer = new GroupCommitter({
-      maxBatch: 1000,
+      maxBatch: MAX_REPORTS_PER_MESSAGE,
       maxInFlight: 2,
-      // Attempts that finish in one turn (no-op handlers of one claim reply) share one message.
+      // Attempts that finish in one turn (no-op handlers of one claim reply) share one message, as
+      // far as the server's max_payload allows (big results go in messages of their own).
       flushAtTurnEnd: true,
       flushFunc: async (reports) => {
-        await this.publishWithRetry(ReportBatch.encode({ workerId: this.workerId, reports }).finish());
+        const budget = maxMessageBytes(this.nc) - BATCH_OVERHEAD_BYTES;
+        for (const chunk of chunkBySize(reports, reportBytes, budget, MAX_REPORTS_PER_MESSAGE)) {
+          await this.publishWithRetry(ReportBatch.encode({ workerId: this.workerId, reports: chunk }).finish());
+        }
         return reports.map(() => true as const);
       },
     });

@@ -23,13 +23,16 @@
  * retried elsewhere at once; then wait (bounded) until the reports stream has stored every report.
  */
 import { hostname } from "node:os";
-import { coerceError, VERSION } from "@taskorch/domain";
+import { capErrorMessage, coerceError, VERSION } from "@taskorch/domain";
 import {
   DISPATCH_BATCH_HEADER,
   durationToMs,
   ensureDispatchConsumer,
+  ENVELOPE_BYTES,
   ensureStreams,
   jsonFromBytes,
+  largestBody,
+  maxMessageBytes,
   StreamRepairer,
   subjectsFor,
   type NatsConnection,
@@ -391,14 +394,13 @@ export class Worker {
       // A handler that returned its result (not a promise) is done: there is nothing to time out.
       const result = isThenable(returned) ? await attempt.settle(returned, timeoutMs) : returned;
       const json = JSON.stringify(result ?? null);
-      if (Buffer.byteLength(json) > this.config.maxResultBytes) {
-        throw new NonRetryableError(`result is ${Buffer.byteLength(json)} bytes of JSON; the limit is ${this.config.maxResultBytes} bytes`);
-      }
+      const bytes = Buffer.byteLength(json);
+      if (bytes > this.config.maxResultBytes || bytes > largestBody(this.config.nc)) throw this.resultTooBig(bytes);
       report.resultJson = Buffer.from(json);
       span.addEvent("task.completed");
     } catch (err) {
       const error = coerceError(err);
-      report.failure = { message: error.message || error.name, nonRetryable: error instanceof NonRetryableError || error.name === "NonRetryableError" };
+      report.failure = { message: capErrorMessage(error.message || error.name), nonRetryable: error instanceof NonRetryableError || error.name === "NonRetryableError" };
       log().info({ err: error.message }, "Worker: attempt failed");
       span.addEvent("task.failed", { "exception.message": error.message });
       failSpan(span, error);
@@ -413,6 +415,16 @@ export class Worker {
     // Free the slot now (the caller does) unless reports are piling up undelivered (the stream is
     // slow or gone): then holding slots is the back-pressure that stops this worker pulling work.
     if (this.reporter.inFlight > this.maxReportsInFlight) await delivered;
+  }
+
+  /** A result that could not be reported: over maxResultBytes, or more than one NATS message carries. */
+  private resultTooBig(bytes: number): NonRetryableError {
+    const natsLimit = largestBody(this.config.nc);
+    const why =
+      natsLimit < this.config.maxResultBytes
+        ? `${natsLimit} bytes (what one NATS message carries: the server's max_payload of ${maxMessageBytes(this.config.nc)} bytes less ${ENVELOPE_BYTES} for the envelope)`
+        : `${this.config.maxResultBytes} bytes (MAX_PAYLOAD_BYTES)`;
+    return new NonRetryableError(`result is ${bytes} bytes of JSON; the limit is ${why}`);
   }
 
   /** The duration histogram's child for a type (looking up labels on every observe hashes them). */

@@ -1,4 +1,18 @@
-import { AdmissionNudger, busAuthFromSettings, connectBus, Dispatcher, ensureReportsConsumer, ensureStreams, pingBus, StreamRepairer, subjectsFor, type NatsConnection } from "@taskorch/bus";
+import {
+  AdmissionNudger,
+  busAuthFromSettings,
+  connectBus,
+  Dispatcher,
+  ENVELOPE_BYTES,
+  ensureReportsConsumer,
+  ensureStreams,
+  largestBody,
+  maxMessageBytes,
+  pingBus,
+  StreamRepairer,
+  subjectsFor,
+  type NatsConnection,
+} from "@taskorch/bus";
 import type { TaskorchConfig } from "@taskorch/config";
 import { grpcSecurityFromSettings, startGrpcServer, type GrpcServer } from "@taskorch/rpc";
 import { createPool, migrate, pingDatabase, type Pool } from "@taskorch/store";
@@ -13,10 +27,18 @@ import { TaskWaiter } from "./wait/task-waiter.js";
 
 export const DEFAULT_SCHEDULER_PORT = 50051;
 
-function validatorConfig(config: TaskorchConfig): TaskValidatorConfig {
+/**
+ * A payload must also fit in one NATS message with its envelope: a bigger one could be stored but
+ * never dispatched (its task would stay QUEUED for good), so it is refused at enqueue like one
+ * over MAX_PAYLOAD_BYTES.
+ */
+function validatorConfig(config: TaskorchConfig, nc: NatsConnection): TaskValidatorConfig {
+  const natsLimit = largestBody(nc);
+  const capped = natsLimit < config.maxPayloadBytes;
   return {
     defaultMaxAttempts: config.defaultMaxAttempts,
-    maxPayloadBytes: config.maxPayloadBytes,
+    maxPayloadBytes: capped ? natsLimit : config.maxPayloadBytes,
+    payloadLimitName: capped ? `what one NATS message carries: the server's max_payload of ${maxMessageBytes(nc)} bytes less ${ENVELOPE_BYTES} for the envelope` : "MAX_PAYLOAD_BYTES",
     maxTypeLength: config.maxTypeLength,
     maxQueueLength: config.maxQueueLength,
     maxIdempotencyKeyLength: config.maxIdempotencyKeyLength,
@@ -117,7 +139,7 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
             enqueuer: enqueuer,
             dispatchQueue,
             waiter,
-            validator: validatorConfig(config),
+            validator: validatorConfig(config, nc),
             limits: { maxBatchSize: config.maxBatchSize, maxPageSize: config.maxPageSize },
             capacityFunc: announceReady,
             logger: log,
@@ -127,8 +149,8 @@ export function createSchedulerApp(config: TaskorchConfig, logger: Logger): Sche
       log.info({ grpc_port: grpc.port }, "Scheduler: serving gRPC");
     },
     async enqueueExamples() {
-      if (!enqueuer) throw new Error("scheduler not started");
-      const validator = validatorConfig(config);
+      if (!enqueuer || !nc) throw new Error("scheduler not started");
+      const validator = validatorConfig(config, nc);
       const examples = [
         { type: "example.noop", payload: { hello: "world" } },
         { type: "example.sleep", payload: { ms: 500 } },

@@ -11,6 +11,8 @@ import type { EnqueueTaskRequest } from "@taskorch/proto";
 export interface TaskValidatorConfig {
   defaultMaxAttempts: number;
   maxPayloadBytes: number;
+  /** What sets maxPayloadBytes, for the error message (default MAX_PAYLOAD_BYTES). */
+  payloadLimitName?: string;
   /** MAX_TYPE_LENGTH (default and ceiling: the domain's 128). */
   maxTypeLength?: number;
   /** MAX_QUEUE_LENGTH (default and ceiling: 64). */
@@ -48,7 +50,7 @@ export function validateEnqueue(req: EnqueueTaskRequest, config: TaskValidatorCo
   const payloadJson = JSON.stringify(req.payload ?? null);
   const payloadBytes = Buffer.byteLength(payloadJson);
   if (payloadBytes > config.maxPayloadBytes) {
-    throw new InvalidArgumentError(f("payload"), `is ${payloadBytes} bytes of JSON; the limit is ${config.maxPayloadBytes} bytes (MAX_PAYLOAD_BYTES)`);
+    throw new InvalidArgumentError(f("payload"), `is ${payloadBytes} bytes of JSON; the limit is ${config.maxPayloadBytes} bytes (${config.payloadLimitName ?? "MAX_PAYLOAD_BYTES"})`);
   }
   if (req.priority < -100 || req.priority > 100) throw new InvalidArgumentError(f("priority"), `must be from -100 to 100, got ${req.priority}`);
   const maxAttempts = req.maxAttempts ?? config.defaultMaxAttempts;

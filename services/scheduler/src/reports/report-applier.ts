@@ -1,4 +1,4 @@
-import { GroupCommitter, isUuid, type AttemptReport, type TaskStatus } from "@taskorch/domain";
+import { capErrorMessage, GroupCommitter, isUuid, type AttemptReport, type TaskStatus } from "@taskorch/domain";
 import { jsonFromBytes, type AdmissionEvent, type NatsConnection, type StreamRepairer, type Subjects } from "@taskorch/bus";
 import { ReportBatch } from "@taskorch/proto";
 import { recordOutcomes, type BackoffParams, type Pool, type RecordedOutcome } from "@taskorch/store";
@@ -30,7 +30,7 @@ export function toAttemptReport(workerId: string, r: ReportBatch["reports"][numb
       type: r.type,
       durationMs,
       traceparent: r.traceparent || null,
-      outcome: { kind: "failure", message: r.failure.message.slice(0, 8192) || "failed without a message", nonRetryable: r.failure.nonRetryable },
+      outcome: { kind: "failure", message: capErrorMessage(r.failure.message) || "failed without a message", nonRetryable: r.failure.nonRetryable },
     };
   }
   return undefined;
