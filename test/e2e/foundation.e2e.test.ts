@@ -257,4 +257,28 @@ describe("listing", () => {
     const none = await c.api.listTasks({ status: TaskStatus.TASK_STATUS_SUCCEEDED, type: "list.probe", queue: "", pageSize: 10, pageToken: "" });
     expect(none.tasks).toEqual([]);
   });
+
+  it("pages big tasks in responses a client takes by default (4 MiB), and in one page when the read mask leaves their payloads out", async () => {
+    // 12 x 600 KB: one page of them was a 7 MB response, which gRPC clients refuse by default
+    // (grpc-js, grpcurl: RESOURCE_EXHAUSTED), and the dashboard's ListTasks with it.
+    const blob = "b".repeat(600_000);
+    const { tasks } = await c.api.enqueueTasks({ tasks: Array.from({ length: 12 }, (_, i) => ({ ...base, type: "list.big", queue: "listing-big", payload: { i, blob }, delay: { seconds: 3600, nanos: 0 } })), readMask: ["id"] });
+    const seen: string[] = [];
+    let pages = 0;
+    let pageToken = "";
+    do {
+      const page = await c.api.listTasks({ status: 0, type: "list.big", queue: "", pageSize: 100, pageToken });
+      pages++;
+      expect(page.tasks.length).toBeGreaterThan(0);
+      expect(page.tasks.every((t) => (t.payload as { blob: string }).blob.length === 600_000)).toBe(true);
+      seen.push(...page.tasks.map((t) => t.id));
+      pageToken = page.nextPageToken;
+    } while (pageToken !== "");
+    expect(seen).toEqual(tasks.map((t) => t.id).reverse());
+    expect(pages).toBeGreaterThanOrEqual(3); // at most five 600 KB payloads in 3 MiB
+    const slim = await c.api.listTasks({ status: 0, type: "list.big", queue: "", pageSize: 100, pageToken: "", readMask: ["id", "status"] });
+    expect(slim.tasks.map((t) => t.id)).toEqual(seen);
+    expect(slim.tasks.every((t) => t.payload === undefined && t.status === TaskStatus.TASK_STATUS_PENDING)).toBe(true);
+    expect(slim.nextPageToken).toBe("");
+  });
 });

@@ -154,9 +154,14 @@ export interface ListFilter {
   status?: TaskStatus;
   type?: string;
   queue?: string;
-  /** 1 to 1000 (default 100). */
+  /** 1 to 1000 (default 100); a page of big tasks may hold fewer (it stays under 3 MiB): follow nextPageToken. */
   pageSize?: number;
   pageToken?: string;
+  /**
+   * Task fields to return, by proto name ("queue", "type", "created_at", ...: the read_mask); the
+   * others come back empty, except id and status, which always come back. Unset: every field.
+   */
+  fields?: readonly string[];
 }
 
 export interface TaskPage {
@@ -402,6 +407,7 @@ export class TaskorchClient {
         queue: filter.queue ?? "",
         pageSize: filter.pageSize ?? 0,
         pageToken: filter.pageToken ?? "",
+        readMask: filter.fields ? [...new Set(["id", "status", ...filter.fields])] : undefined,
       },
       { idempotent: true, deadlineMs: options.deadlineMs },
     );

@@ -28,11 +28,12 @@ async function page(status: TaskStatus | null, type: string | null, queue: strin
   const ids: string[] = [];
   let afterId: string | null = null;
   for (;;) {
-    const rows = await listTasks(pool, { status, type, queue, afterId, limit: size });
-    ids.push(...rows.map((r) => r.id));
-    if (status !== null) expect(rows.every((r) => r.status === status)).toBe(true);
-    if (rows.length < size) return ids;
-    afterId = rows[rows.length - 1]!.id;
+    const { tasks, more } = await listTasks(pool, { status, type, queue, afterId, pageSize: size });
+    ids.push(...tasks.map((r) => r.id));
+    if (status !== null) expect(tasks.every((r) => r.status === status)).toBe(true);
+    if (!more) return ids;
+    expect(tasks).toHaveLength(size);
+    afterId = tasks[tasks.length - 1]!.id;
   }
 }
 
@@ -56,5 +57,23 @@ describe("listTasks", () => {
         expect(await page(status, type, queue, 7), `${status} ${type} ${queue}`).toEqual(expected);
       }
     }
+  });
+
+  it("ends a page before its payloads, results and errors pass max_bytes, with at least one task", async () => {
+    const big = (i: number): TaskSpec => ({ ...spec(i), type: "big", payloadJson: JSON.stringify("p".repeat(1000)) });
+    const inserted = await insertTasks(pool, Array.from({ length: 10 }, (_, i) => big(i)), { workerTimeoutMs: 30_000, factor: 1, extra: 0 });
+    const newestFirst = inserted.map((t) => t.id).sort().reverse();
+    // Each payload is 1,002 bytes of JSON text: three fit in 3,500 bytes, the fourth would pass them.
+    const first = await listTasks(pool, { status: null, type: "big", queue: null, afterId: null, pageSize: 100, maxBytes: 3500 });
+    expect(first.tasks.map((t) => t.id)).toEqual(newestFirst.slice(0, 3));
+    expect(first.more).toBe(true);
+    // A budget smaller than one task still makes progress, one task a page.
+    const tiny = await listTasks(pool, { status: null, type: "big", queue: null, afterId: null, pageSize: 100, maxBytes: 10 });
+    expect(tiny.tasks.map((t) => t.id)).toEqual(newestFirst.slice(0, 1));
+    expect(tiny.more).toBe(true);
+    // The last page says so.
+    const rest = await listTasks(pool, { status: null, type: "big", queue: null, afterId: newestFirst[6]!, pageSize: 100, maxBytes: 3500 });
+    expect(rest.tasks.map((t) => t.id)).toEqual(newestFirst.slice(7));
+    expect(rest.more).toBe(false);
   });
 });

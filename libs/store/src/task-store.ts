@@ -165,15 +165,33 @@ export interface TaskListFilter {
   queue: string | null;
   /** Last id of the previous page. */
   afterId: string | null;
-  limit: number;
+  pageSize: number;
+  /**
+   * A page also ends before its tasks' payloads, results and errors pass this many bytes (it holds
+   * at least one task). Unset: no limit.
+   */
+  maxBytes?: number;
 }
 
-export async function listTasks(db: Queryable, f: TaskListFilter): Promise<TaskRecord[]> {
-  const res = await db.query<TaskRow>({
+export interface TaskPage {
+  tasks: TaskRecord[];
+  /** Whether tasks follow this page. */
+  more: boolean;
+}
+
+/** One page of tasks, newest first (keyset on id). */
+export async function listTasks(db: Queryable, f: TaskListFilter): Promise<TaskPage> {
+  const res = await db.query<TaskRow & { bytes_through: number }>({
     ...sqlForStatuses("TaskList", f.status === null ? TASK_STATUSES : [f.status]),
-    values: [f.type, f.queue, f.afterId, f.limit],
+    values: [f.type, f.queue, f.afterId, f.pageSize + 1, f.maxBytes ?? null],
   });
-  return res.rows.map(toTask);
+  const tasks: TaskRecord[] = [];
+  for (const row of res.rows) {
+    if (tasks.length === f.pageSize) break;
+    if (tasks.length > 0 && f.maxBytes !== undefined && row.bytes_through > f.maxBytes) break;
+    tasks.push(toTask(row));
+  }
+  return { tasks, more: res.rows.length > tasks.length };
 }
 
 export interface ClaimInput {

@@ -54,7 +54,7 @@ export function schedulerClient(port: number) {
     enqueueTask: call<EnqueueTaskRequest, EnqueueTaskResponse>(raw, "enqueueTask"),
     enqueueTasks: call<Omit<EnqueueTasksRequest, "readMask"> & Partial<Pick<EnqueueTasksRequest, "readMask">>, EnqueueTasksResponse>(raw, "enqueueTasks"),
     getTask: call<GetTaskRequest, GetTaskResponse>(raw, "getTask"),
-    listTasks: call<ListTasksRequest, ListTasksResponse>(raw, "listTasks"),
+    listTasks: call<Omit<ListTasksRequest, "readMask"> & Partial<Pick<ListTasksRequest, "readMask">>, ListTasksResponse>(raw, "listTasks"),
     cancelTask: call<CancelTaskRequest, CancelTaskResponse>(raw, "cancelTask"),
     retryTask: call<RetryTaskRequest, RetryTaskResponse>(raw, "retryTask"),
     waitTask: call<WaitTaskRequest, WaitTaskResponse>(raw, "waitTask"),

@@ -43,6 +43,8 @@ export interface SamplerConfig {
 }
 
 const PAGE = 1000;
+/** All a sample reads of a task: small pages whatever the tasks' payloads and results. */
+const FIELDS = ["id", "queue", "type", "status"] as const;
 const COUNTED: readonly (TaskStatus & keyof DepthRow)[] = ["pending", "queued", "running", "dead_letter"];
 
 interface Totals {
@@ -154,7 +156,7 @@ export class OverviewSampler {
       const tasks: Task[] = [];
       let pageToken: string | undefined;
       do {
-        const page = await client.list({ status, pageSize: Math.min(PAGE, this.cfg.countLimit - tasks.length), pageToken }, opts);
+        const page = await client.list({ status, pageSize: Math.min(PAGE, this.cfg.countLimit - tasks.length), pageToken, fields: FIELDS }, opts);
         tasks.push(...page.tasks);
         pageToken = page.nextPageToken;
       } while (pageToken !== undefined && tasks.length < this.cfg.countLimit);
@@ -165,8 +167,8 @@ export class OverviewSampler {
       settle("GetLeader", client.getLeader(opts)),
       settle("ListWorkers", client.listWorkers(opts)),
       useMetrics ? this.cfg.scraper!.scrape() : Promise.resolve(undefined),
-      useMetrics ? Promise.resolve(undefined) : settle("ListTasks", client.list({ pageSize: PAGE }, opts)),
-      useMetrics ? Promise.resolve(undefined) : settle("ListTasks", client.list({ status: "succeeded", pageSize: PAGE }, opts)),
+      useMetrics ? Promise.resolve(undefined) : settle("ListTasks", client.list({ pageSize: PAGE, fields: FIELDS }, opts)),
+      useMetrics ? Promise.resolve(undefined) : settle("ListTasks", client.list({ status: "succeeded", pageSize: PAGE, fields: FIELDS }, opts)),
       ...COUNTED.map((s) => settle("ListTasks", countStatus(s))),
     ]);
     for (const e of metrics?.errors ?? []) errors.push({ code: "METRICS", message: `${e.url}: ${e.message}`, source: "metrics" });

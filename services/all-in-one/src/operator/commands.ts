@@ -302,7 +302,7 @@ Flags:
     const queue = stringFlag(v, "queue");
     // Collect first: retried tasks leave dead_letter, and paging while they move is not needed.
     const ids: string[] = [];
-    for await (const t of ctx.client().listAll({ status: "dead_letter", type, queue, pageSize: 1000 }, { deadlineMs: ctx.deadlineMs })) ids.push(t.id);
+    for await (const t of ctx.client().listAll({ status: "dead_letter", type, queue, pageSize: 1000, fields: ["id"] }, { deadlineMs: ctx.deadlineMs })) ids.push(t.id);
     const retried: string[] = [];
     const skipped: string[] = [];
     for (const id of ids) {
@@ -402,7 +402,7 @@ Flags:
       let pageToken: string | undefined;
       let pages = 0;
       do {
-        const page = await ctx.client().list({ status, type, queue, pageSize: STATS_PAGE_SIZE, pageToken }, { deadlineMs: ctx.deadlineMs });
+        const page = await ctx.client().list({ status, type, queue, pageSize: STATS_PAGE_SIZE, pageToken, fields: ["id", "type", "queue"] }, { deadlineMs: ctx.deadlineMs });
         for (const t of page.tasks) {
           const key = `${t.type}\u0000${t.queue}`;
           let row = rows.get(key);

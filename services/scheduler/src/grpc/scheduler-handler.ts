@@ -60,8 +60,18 @@ export interface SchedulerHandlerDeps {
 export const MAX_BATCH = 10_000;
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
+/**
+ * A ListTasks page ends before its payloads, results and errors pass this (it holds at least one
+ * task): below the 4 MiB that gRPC clients (grpc-js, grpc-go, grpcurl) accept by default.
+ */
+const MAX_PAGE_BYTES = 3 * 1024 * 1024;
 /** Re-read the task this often while waiting, in case a finished event was lost. */
 const WAIT_RECHECK_MS = 5000;
+
+/** Whether a read mask (none: every field) returns a field that can be big: payload, result, last_error. */
+function withBulkyFields(readMask: readonly string[] | undefined): boolean {
+  return readMask === undefined || readMask.length === 0 || readMask.some((path) => path === "payload" || path === "result" || path === "last_error");
+}
 
 function requireId(id: string): string {
   if (id === "") throw new InvalidArgumentError("id", "task id is required");
@@ -121,18 +131,20 @@ export function schedulerService(deps: SchedulerHandlerDeps): GrpcServiceBinding
         checkLength("page_token", req.pageToken, 256, "page tokens are short");
         const status = statusFromProto(req.status);
         if (status === null && req.status !== 0) throw new InvalidArgumentError("status", `unknown status ${req.status}`);
-        const tasks = await listTasks(pool, {
+        const project = taskProjection(req.readMask);
+        const page = await listTasks(pool, {
           status,
           type: req.type === "" ? null : req.type,
           queue: req.queue === "" ? null : req.queue,
           afterId: req.pageToken === "" ? null : decodePageToken(req.pageToken),
-          limit: pageSize + 1,
+          pageSize,
+          // Only the fields that can be big count (a mask without them makes small pages anyway).
+          maxBytes: withBulkyFields(req.readMask) ? MAX_PAGE_BYTES : undefined,
         });
-        const page = tasks.slice(0, pageSize);
-        const last = page[page.length - 1];
+        const last = page.tasks[page.tasks.length - 1];
         return {
-          tasks: page.map(toProtoTask),
-          nextPageToken: tasks.length > pageSize && last ? encodePageToken(last.id) : "",
+          tasks: page.tasks.map((t) => project(toProtoTask(t))),
+          nextPageToken: page.more && last ? encodePageToken(last.id) : "",
         };
       }),
 

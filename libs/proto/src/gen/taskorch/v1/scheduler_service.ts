@@ -196,10 +196,19 @@ export interface ListTasksRequest {
   type: string;
   /** Only tasks in this queue (empty: any). */
   queue: string;
-  /** Page size, 1 to 1000. Defaults to 100. */
+  /**
+   * Most tasks per page, 1 to 1000. Defaults to 100. A page also ends before its tasks' payloads,
+   * results and errors pass 3 MiB, so that it fits a client's default 4 MiB message limit: page
+   * until next_page_token is empty rather than counting tasks.
+   */
   pageSize: number;
   /** Token from a previous response's next_page_token. */
   pageToken: string;
+  /**
+   * Task fields to return, by their proto names, as in EnqueueTasksRequest; unset or empty returns
+   * every field. A caller that counts tasks asks for "id", "queue", "type" and "status" only.
+   */
+  readMask: string[] | undefined;
 }
 
 /** ListTasksResponse is one page of tasks. */
@@ -1135,7 +1144,7 @@ export const GetTaskResponse: MessageFns<GetTaskResponse> = {
 };
 
 function createBaseListTasksRequest(): ListTasksRequest {
-  return { status: 0, type: "", queue: "", pageSize: 0, pageToken: "" };
+  return { status: 0, type: "", queue: "", pageSize: 0, pageToken: "", readMask: undefined };
 }
 
 export const ListTasksRequest: MessageFns<ListTasksRequest> = {
@@ -1154,6 +1163,9 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(42).string(message.pageToken);
+    }
+    if (message.readMask !== undefined) {
+      FieldMask.encode(FieldMask.wrap(message.readMask), writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -1211,6 +1223,14 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.readMask = FieldMask.unwrap(FieldMask.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1238,6 +1258,11 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      readMask: isSet(object.readMask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.readMask))
+        : isSet(object.read_mask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.read_mask))
+        : undefined,
     };
   },
 
@@ -1258,6 +1283,9 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.readMask !== undefined) {
+      obj.readMask = FieldMask.toJSON(FieldMask.wrap(message.readMask));
+    }
     return obj;
   },
 
@@ -1271,6 +1299,7 @@ export const ListTasksRequest: MessageFns<ListTasksRequest> = {
     message.queue = object.queue ?? "";
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.readMask = object.readMask ?? undefined;
     return message;
   },
 };
