@@ -205,6 +205,8 @@ describe("bad input gets a clear status and writes nothing", () => {
     ["malformed id", () => c.api.getTask({ id: "nope" }), grpcStatus.INVALID_ARGUMENT, /id: "nope" is not a task id/],
     ["cancel unknown", () => c.api.cancelTask({ id: "01a20be8-0000-7000-8000-000000000001", reason: "" }), grpcStatus.NOT_FOUND, /not found/],
     ["empty batch", () => c.api.enqueueTasks({ tasks: [] }), grpcStatus.INVALID_ARGUMENT, /tasks: the batch is empty/],
+    // Its answer (every task, payloads included) would be more than a client takes by default: refused before it is stored.
+    ["batch whose answer is too big", () => c.api.enqueueTasks({ tasks: Array.from({ length: 8 }, () => ({ ...base, type: "x", payload: "p".repeat(500_000) })) }), grpcStatus.INVALID_ARGUMENT, /read_mask: the answer would return \d+ bytes of payloads.*set read_mask/],
     ["bad page token", () => c.api.listTasks({ status: 0, type: "", queue: "", pageSize: 10, pageToken: "garbage" }), grpcStatus.INVALID_ARGUMENT, /page_token/],
     ["page size too big", () => c.api.listTasks({ status: 0, type: "", queue: "", pageSize: 5000, pageToken: "" }), grpcStatus.INVALID_ARGUMENT, /page_size: must be from 1 to 1000/],
   ];

@@ -62,7 +62,8 @@ const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
 /**
  * A ListTasks page ends before its payloads, results and errors pass this (it holds at least one
- * task): below the 4 MiB that gRPC clients (grpc-js, grpc-go, grpcurl) accept by default.
+ * task), and an EnqueueTasks answer may not return more: below the 4 MiB that gRPC clients
+ * (grpc-js, grpc-go, grpcurl) accept by default.
  */
 const MAX_PAGE_BYTES = 3 * 1024 * 1024;
 /** Re-read the task this often while waiting, in case a finished event was lost. */
@@ -117,6 +118,15 @@ export function schedulerService(deps: SchedulerHandlerDeps): GrpcServiceBinding
         const traceparent = traceparentOf();
         const groupId = newTaskId();
         const specs = req.tasks.map((t, i) => ({ ...validateEnqueue(t, deps.validator, `tasks[${i}].`), traceparent, groupId }));
+        // Refused before anything is written: committed, then an answer the client cannot take,
+        // the caller would see an error for tasks that exist and send them again.
+        const answerBytes = withBulkyFields(req.readMask) ? specs.reduce((sum, s) => sum + s.payloadJson.length, 0) : 0;
+        if (answerBytes > MAX_PAGE_BYTES) {
+          throw new InvalidArgumentError(
+            "read_mask",
+            `the answer would return ${answerBytes} bytes of payloads, more than the 4 MiB gRPC clients accept by default; set read_mask to the fields you need (e.g. paths ["id"]) or send smaller batches`,
+          );
+        }
         const results = await deps.enqueuer.enqueue(specs);
         return { tasks: results.map((r) => project(toProtoTask(r.task))), groupId };
       }),

@@ -163,7 +163,9 @@ export interface EnqueueTasksRequest {
   /**
    * Task fields to return, by their proto names (e.g. paths "id" and "status"); unset or empty
    * returns every field. A producer that only needs the ids of a large batch saves encoding,
-   * bandwidth and decoding of the payloads and timestamps it sent or does not read.
+   * bandwidth and decoding of the payloads and timestamps it sent or does not read. A batch whose
+   * payloads add up to more than 3 MiB needs a mask without "payload": its answer would pass the
+   * 4 MiB gRPC clients accept by default (INVALID_ARGUMENT, before anything is stored).
    */
   readMask: string[] | undefined;
 }
