@@ -38,8 +38,12 @@ export function mapError(err: unknown): MappedStatus {
   const code = findCode(err);
   if (code !== undefined && ABORT_CODES.has(code)) return known(status.ABORTED, "the operation lost a race with another one; retry it");
   if (code !== undefined && UNAVAILABLE_CODES.has(code)) return known(status.UNAVAILABLE, "the database is unavailable; retry shortly");
-  if (err instanceof Error && /timeout exceeded when trying to connect|Connection terminated|Query read timeout/i.test(err.message)) {
+  if (err instanceof Error && /timeout exceeded when trying to connect|Connection terminated/i.test(err.message)) {
     return known(status.UNAVAILABLE, "the database is unavailable; retry shortly");
+  }
+  if (err instanceof Error && err.message === "Query read timeout") {
+    // pg's query_timeout: the database may be gone (a failover) or just slow; either way, later.
+    return known(status.UNAVAILABLE, "the database did not answer within DATABASE_QUERY_TIMEOUT (unreachable or overloaded); retry shortly");
   }
   return { code: status.INTERNAL, message: "internal error (details are in the server log)", unexpected: true };
 }
