@@ -120,7 +120,7 @@ export function schedulerService(deps: SchedulerHandlerDeps): GrpcServiceBinding
         const specs = req.tasks.map((t, i) => ({ ...validateEnqueue(t, deps.validator, `tasks[${i}].`), traceparent, groupId }));
         // Refused before anything is written: committed, then an answer the client cannot take,
         // the caller would see an error for tasks that exist and send them again.
-        const answerBytes = withBulkyFields(req.readMask) ? specs.reduce((sum, s) => sum + s.payloadJson.length, 0) : 0;
+        const answerBytes = withBulkyFields(req.readMask) ? specs.reduce((sum, s) => sum + Buffer.byteLength(s.payloadJson), 0) : 0;
         if (answerBytes > MAX_PAGE_BYTES) {
           throw new InvalidArgumentError(
             "read_mask",
