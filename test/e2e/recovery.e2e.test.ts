@@ -30,6 +30,17 @@ afterEach(async (ctx) => {
   ownNats = undefined;
 });
 
+/** How many of a worker's reports the scheduler refused as no longer current (its debug log). */
+function refusedReports(schedulerLog: string, workerId: string): number {
+  let n = 0;
+  for (const line of schedulerLog.split("\n")) {
+    if (!line.includes("ReportApplier: ignored reports")) continue;
+    const entry = JSON.parse(line) as { stale: number; worker: string };
+    if (entry.worker === workerId) n += entry.stale;
+  }
+  return n;
+}
+
 async function countWhere(cluster: Cluster, where: string, params: unknown[] = []): Promise<number> {
   return Number((await cluster.sql.query(`SELECT count(*) AS n FROM tasks WHERE ${where}`, params)).rows[0].n);
 }
@@ -80,7 +91,8 @@ describe("recovery when processes die", () => {
   });
 
   it("a worker paused past WORKER_TIMEOUT (SIGSTOP): its attempts run elsewhere, and what it reports when it wakes changes nothing", async () => {
-    c = await startCluster({ workers: 2, workerEnv: { WORKER_POOL_SIZE: "30" } });
+    // DEBUG: the scheduler logs the reports it refuses, which is how the test knows they arrived.
+    c = await startCluster({ workers: 2, workerEnv: { WORKER_POOL_SIZE: "30" }, env: { DEBUG: "true" } });
     const before = metricValue(parseMetrics(await c.scheduler.metricsText()), "tasks_completed_total", { type: "example.sleep", status: "success" });
     const { tasks } = await c.api.enqueueTasks({ tasks: Array.from({ length: 40 }, () => ({ ...base, type: "example.sleep", payload: { ms: 4000 } })) });
     const ids = tasks.map((t) => t.id);
@@ -95,8 +107,11 @@ describe("recovery when processes die", () => {
     await eventually(async () => (await countWhere(c!, "id = ANY($1) AND status = 'succeeded'", [ids])) === 40, { timeoutMs: 30_000, intervalMs: 200, what: "all 40 succeeded" });
     const rescued = (await c.sql.query("SELECT attempts, last_error FROM tasks WHERE id = ANY($1)", [held])).rows as Array<{ attempts: number; last_error: string }>;
     expect(rescued.every((r) => r.attempts === 2 && r.last_error.includes(`worker lost (worker ${sleeperId})`))).toBe(true);
+    // The woken worker finished every attempt taken from it and reported it: each report refused.
+    const taken = await countWhere(c, "id = ANY($1) AND last_error LIKE $2", [ids, `%worker lost (worker ${sleeperId})%`]);
+    await eventually(() => refusedReports(c!.scheduler.output(), sleeperId) >= taken, { timeoutMs: 15_000, what: `${taken} late reports refused` });
+    expect(refusedReports(c.scheduler.output(), sleeperId)).toBe(taken);
     // Each task's success is recorded once, whichever attempts ran.
-    await new Promise((r) => setTimeout(r, 2000)); // the woken worker's late reports are applied (and refused) by now
     const after = metricValue(parseMetrics(await c.scheduler.metricsText()), "tasks_completed_total", { type: "example.sleep", status: "success" });
     expect(after - before).toBe(40);
     // It is alive again.

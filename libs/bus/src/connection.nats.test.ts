@@ -39,6 +39,8 @@ describe("connectBus", () => {
       const outcome = await Promise.race([reconnected, new Promise<false>((r) => setTimeout(() => r(false), 25_000))]);
       expect(outcome, `statuses seen: ${seen.join(", ")}`).toBe(true);
       expect(seen).toContain("staleConnection");
+      // The coordinator's HeartbeatSight goes blind on "disconnect": a stale connection must say so.
+      expect(seen.indexOf("disconnect")).toBeGreaterThan(seen.indexOf("staleConnection"));
       // And the new connection works: a round trip through the server.
       const sub = nc.subscribe(`${nats.prefix}.silent`, { max: 1 });
       nc.publish(`${nats.prefix}.silent`, "after");

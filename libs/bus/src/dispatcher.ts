@@ -3,7 +3,7 @@ import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { DispatchBatch } from "@taskorch/proto";
 import { ATTR, contextFromTraceparent, failSpan, SpanKind, traceparentOf, tracer, trace, type Span } from "@taskorch/telemetry";
 import { dispatchMessageOf, encodeDispatch } from "./codec.js";
-import { chunkBySize, maxMessageBytes } from "./message-size.js";
+import { batchBudget, chunkBySize } from "./message-size.js";
 import { StreamPublisher } from "./publisher.js";
 import type { Subjects } from "./subjects.js";
 
@@ -17,8 +17,6 @@ export const DISPATCH_BATCH_HEADER = "Taskorch-Dispatch";
 export const MAX_DISPATCH_BATCH = 32;
 /** What a batch entry carries besides its payload (ids, attempt, limits, trace context, framing). */
 const ITEM_OVERHEAD_BYTES = 160;
-/** A batch's own headers and framing. */
-const BATCH_OVERHEAD_BYTES = 512;
 
 /** About how many bytes an attempt takes in a DispatchBatch. */
 function itemBytes(item: DispatchItem): number {
@@ -51,7 +49,7 @@ export class Dispatcher {
       if (list) list.push(item);
       else byQueue.set(item.queue, [item]);
     }
-    const budget = maxMessageBytes(this.nc) - BATCH_OVERHEAD_BYTES;
+    const budget = batchBudget(this.nc);
     const chunks: DispatchItem[][] = [];
     for (const list of byQueue.values()) chunks.push(...chunkBySize(list, itemBytes, budget, MAX_DISPATCH_BATCH));
     const results = await Promise.allSettled(chunks.map((chunk) => (chunk.length === 1 ? this.publishOne(chunk[0]!) : this.publishBatch(chunk))));

@@ -4,7 +4,7 @@ export { consolidateFlushes, flushPromptly } from "./flush-consolidation.js";
 export { ensureStreams, ensureDispatchConsumer, ensureReportsConsumer } from "./streams.js";
 export { StreamPublisher, type PublishOptions } from "./publisher.js";
 export { Dispatcher, DISPATCH_BATCH_HEADER, MAX_DISPATCH_BATCH } from "./dispatcher.js";
-export { chunkBySize, ENVELOPE_BYTES, largestBody, maxMessageBytes } from "./message-size.js";
+export { batchBudget, chunkBySize, ENVELOPE_BYTES, largestBody, maxMessageBytes } from "./message-size.js";
 export { encodeDispatch, jsonFromBytes, durationToMs } from "./codec.js";
 export { StreamRepairer } from "./stream-repairer.js";
 export { busAuthOptions, busAuthFromSettings, type BusAuthConfig } from "./auth.js";

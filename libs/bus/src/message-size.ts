@@ -9,9 +9,17 @@ const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
  */
 export const ENVELOPE_BYTES = 4096;
 
+/** A batch message's own headers and framing. */
+const BATCH_FRAMING_BYTES = 512;
+
 /** The most bytes one message to this server may carry (its max_payload). */
 export function maxMessageBytes(nc: NatsConnection): number {
   return nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+}
+
+/** What the entries of one batch message (dispatches, reports) may add up to. */
+export function batchBudget(nc: NatsConnection): number {
+  return maxMessageBytes(nc) - BATCH_FRAMING_BYTES;
 }
 
 /**

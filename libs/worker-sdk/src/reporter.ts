@@ -1,5 +1,5 @@
 import { GroupCommitter } from "@taskorch/domain";
-import { chunkBySize, maxMessageBytes, StreamPublisher, type NatsConnection, type Subjects } from "@taskorch/bus";
+import { batchBudget, chunkBySize, StreamPublisher, type NatsConnection, type Subjects } from "@taskorch/bus";
 import { ReportBatch, type Report } from "@taskorch/proto";
 import type { Logger } from "@taskorch/telemetry";
 
@@ -7,7 +7,6 @@ const RETRY_MS = [100, 250, 500, 1000, 2000, 5000];
 const MAX_REPORTS_PER_MESSAGE = 1000;
 /** What a report carries besides its result or error (ids, attempt, type, duration, trace context). */
 const REPORT_OVERHEAD_BYTES = 256;
-const BATCH_OVERHEAD_BYTES = 512;
 
 function reportBytes(r: Report): number {
   return (r.resultJson?.length ?? 0) + (r.failure ? Buffer.byteLength(r.failure.message) : 0) + r.type.length + REPORT_OVERHEAD_BYTES;
@@ -43,8 +42,7 @@ export class Reporter {
       // far as the server's max_payload allows (big results go in messages of their own).
       flushAtTurnEnd: true,
       flushFunc: async (reports) => {
-        const budget = maxMessageBytes(this.nc) - BATCH_OVERHEAD_BYTES;
-        for (const chunk of chunkBySize(reports, reportBytes, budget, MAX_REPORTS_PER_MESSAGE)) {
+        for (const chunk of chunkBySize(reports, reportBytes, batchBudget(this.nc), MAX_REPORTS_PER_MESSAGE)) {
           await this.publishWithRetry(ReportBatch.encode({ workerId: this.workerId, reports: chunk }).finish());
         }
         return reports.map(() => true as const);

@@ -128,22 +128,33 @@ describe("Worker with dispatch batches", () => {
     await worker.start();
     const item: DispatchItem = { taskId: randomUUID(), attempt: 1, type: "t", queue: "batch", payloadJson: "1", timeoutMs: null, maxAttempts: 1, traceparent: null };
     const dispatcher = new Dispatcher(nc, subjects);
+    const jsm = await jetstreamManager(nc);
     const send = async () => expect(await dispatcher.dispatch([item])).toEqual([]);
+    // Every message sent so far was handled: delivered and acknowledged.
+    const handled = () =>
+      eventually(
+        async () => {
+          const info = await jsm.consumers.info(subjects.dispatchStream, subjects.dispatchConsumer("batch"));
+          return info.num_pending === 0 && info.num_ack_pending === 0;
+        },
+        { what: "every dispatch message handled", intervalMs: 20 },
+      );
     await send();
     await eventually(() => claimed.length === 1, { what: "the first claim" });
     await send(); // while the first claim is unanswered
     await eventually(() => runs.length === 1, { what: "the attempt running" });
     await send(); // while it runs
-    await new Promise((r) => setTimeout(r, 700));
+    await handled();
+    // Its report stored: the run is over.
+    await eventually(async () => (await jsm.streams.info(subjects.reportsStream)).state.messages === 1, { what: "the report stored", intervalMs: 20 });
     await send(); // after it ran
-    await new Promise((r) => setTimeout(r, 300));
+    await handled();
     dispatcher.close();
     await worker.stop();
     sub.unsubscribe();
     await nc.flush();
     expect(runs).toEqual([item.taskId]);
     expect(claimed).toEqual([item.taskId]);
-    const jsm = await jetstreamManager(nc);
     for (const stream of [subjects.dispatchStream, subjects.reportsStream]) await jsm.streams.delete(stream).catch(() => false);
   });
 

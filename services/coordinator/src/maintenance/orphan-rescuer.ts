@@ -17,7 +17,7 @@ export interface OrphanRescuerConfig {
   redispatchIntervalMs: number;
   /** Workers known to be gone at start (single-instance restart): their tasks are rescued at once. */
   suspectWorkerIds: string[];
-  /** Whether a silent worker may be taken for dead now (see HeartbeatSight). */
+  /** Whether a silent worker may be taken for dead, or a timed-out attempt for lost, now (see HeartbeatSight). */
   sight: HeartbeatSight;
   announceFunc: (finishedTaskIds: string[]) => void;
   /** Called when tasks went back to PENDING, so the Admitter runs them now rather than at its next tick. */
