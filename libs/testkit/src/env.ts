@@ -60,7 +60,13 @@ export function createTestNats(): TestNats {
       const nc = await connect({ servers: TEST_NATS_URL });
       try {
         const jsm = await jetstreamManager(nc);
-        for (const s of [`${prefix}_dispatch`, `${prefix}_reports`]) await jsm.streams.delete(s).catch(() => false);
+        // The prefix's own streams, and those of prefixes derived from it (`${prefix}-2`), which a
+        // failed test leaves behind when it does not reach its own cleanup.
+        const names: string[] = [];
+        for await (const s of jsm.streams.list()) {
+          if (s.config.name.startsWith(`${prefix}_`) || s.config.name.startsWith(`${prefix}-`)) names.push(s.config.name);
+        }
+        for (const name of names) await jsm.streams.delete(name).catch(() => false);
       } finally {
         await nc.close();
       }
